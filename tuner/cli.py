@@ -1,0 +1,156 @@
+"""The ``tuner`` command: parse arguments, call one function, turn known errors into one line and exit 2.
+
+TensorFlow is imported only by the commands that build models, so ``tuner --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from tuner import __version__
+from tuner.errors import InputError
+from tuner.quiet import import_tensorflow_quietly
+from tuner.spec import Spec, load_spec
+from tuner.yamlsource import YamlDocument
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def default_space() -> Path:
+    """The bundled digits space, used when ``tuner search`` is given no file."""
+    return Path(str(resources.files("tuner.search_spaces") / "digits.yaml"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="tuner", description="Search CNN hyperparameters described in a YAML file, with keras-tuner."
+    )
+    parser.add_argument("--version", action="version", version=f"tuner {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    search = commands.add_parser("search", help="run a search and write the run directory")
+    search.add_argument("space", nargs="?", type=Path, help="search-space YAML (default: the bundled digits space)")
+    search.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where run directories go (default: runs)")
+    search.add_argument("--max-trials", type=_positive, help="override search.max_trials")
+    search.add_argument("--epochs", type=_positive, help="override training.epochs")
+    search.add_argument("--seed", type=_non_negative, help="override seed")
+    search.add_argument(
+        "--overwrite", action="store_true", help="discard an existing run of this name (default: resume it)"
+    )
+    search.add_argument("--top", type=_positive, default=5, help="how many trials to print at the end (default: 5)")
+    loudness = search.add_mutually_exclusive_group()
+    loudness.add_argument("--verbose", action="store_true", help="show keras-tuner's and Keras' per-epoch output")
+    loudness.add_argument("--quiet", action="store_true", help="print only the final table")
+
+    validate = commands.add_parser("validate", help="check a space without training")
+    validate.add_argument("space", type=Path, help="search-space YAML")
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = _non_negative(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1 (got {text})")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number (got {text!r})") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 (got {text})")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    # Piped output (logs, CI) has no width to fit: do not squeeze the tables to 80 columns.
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    document: YamlDocument | None = None
+    try:
+        space = args.space or default_space()
+        spec, document = load_spec(space)
+        if not getattr(args, "verbose", False):
+            import_tensorflow_quietly()
+        if args.command == "validate":
+            return _validate(spec, space, console)
+        return _search(args, spec, space, console)
+    except InputError as error:
+        if document is not None and not error.file:
+            error = document.error(error.key, error.message)
+        print(f"tuner: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("tuner: interrupted; run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _with_overrides(spec: Spec, args: argparse.Namespace) -> Spec:
+    """The spec with command-line overrides applied, validated again as a whole."""
+    raw = spec.model_dump()
+    if args.max_trials is not None:
+        raw["search"]["max_trials"] = args.max_trials
+    if args.epochs is not None:
+        raw["training"]["epochs"] = args.epochs
+    if args.seed is not None:
+        raw["seed"] = args.seed
+    return Spec.model_validate(raw)
+
+
+def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console) -> int:
+    from reports.terminal import top_table
+    from tuner.progress import TrialProgress
+    from tuner.search import run_search
+
+    spec = _with_overrides(spec, args)
+    objective = spec.search.objective
+    if not args.quiet:
+        console.print(
+            f"[bold]{spec.name}[/]: {spec.search.algorithm} search, {spec.search.max_trials} trials,"
+            f" {objective.direction}imising {objective.name}",
+            highlight=False,
+        )
+    progress = None if args.quiet or args.verbose else TrialProgress(console, objective.name)
+    with progress or contextlib.nullcontext():
+        result = run_search(spec, space.parent, args.runs_dir, args.overwrite, args.verbose, progress)
+    console.print(top_table(result.ranked, args.top, title=f"top trials of {spec.name}"))
+    console.print(f"results: {result.run_dir / 'results.csv'}  ({result.seconds:.0f} s)", highlight=False)
+    return 0
+
+
+def _validate(spec: Spec, space: Path, console: Console) -> int:
+    from tuner.validate import check_space
+
+    check = check_space(spec, space.parent)
+    table = Table(title=f"{spec.name}: hyperparameters", header_style="bold")
+    for header in ("name", "type", "values", "active when"):
+        table.add_column(header)
+    for row in check.hyperparameters:
+        table.add_row(row.name, row.kind, row.values, row.condition)
+    console.print(table)
+    console.print(
+        f"data: {check.samples} images of shape {check.input_shape}, {check.num_classes} classes\n"
+        f"models: {check.smallest_params:,} parameters (smallest) to {check.largest_params:,} (largest)",
+        highlight=False,
+    )
+    if check.grid_size is not None:
+        console.print(f"grid: {check.grid_size:,} combinations", highlight=False)
+    console.print(f"[green]ok[/]: {space} is a valid space")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""Labelled images from the sources a space can name, split into training and validation sets.
+
+Images come out as float32 arrays of shape (N, H, W, C) scaled to [0, 1]; labels as class indices
+0..K-1 in the order of ``class_names``. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tuner.errors import InputError
+from tuner.spec import DataSpec
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Training and validation arrays, with the class names their labels index."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    class_names: tuple[str, ...]
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """Shape of one image, as the model's input layer wants it."""
+        height, width, channels = self.x_train.shape[1:]
+        return int(height), int(width), int(channels)
+
+    @property
+    def num_classes(self) -> int:
+        """How many distinct labels the task has."""
+        return len(self.class_names)
+
+
+def load_data(spec: DataSpec, base_dir: Path, seed: int) -> Dataset:
+    """Load the images ``spec`` names (relative paths from ``base_dir``) and split them by ``seed``."""
+    if spec.source == "digits":
+        images, labels, names = _digits()
+    elif spec.source == "npz":
+        images, labels, names = _npz(_existing(spec, base_dir))
+    else:
+        images, labels, names = _directory(_existing(spec, base_dir), spec)
+    return split(images, labels, names, spec.validation_split, seed)
+
+
+def split(images: np.ndarray, labels: np.ndarray, names: tuple[str, ...], fraction: float, seed: int) -> Dataset:
+    """A seeded split, stratified by class so small validation sets still hold every class."""
+    from sklearn.model_selection import train_test_split
+
+    counts = np.bincount(labels, minlength=len(names))
+    n_val = round(len(labels) * fraction)
+    if n_val < 1 or len(labels) - n_val < 1:
+        raise InputError(
+            f"{len(labels)} samples cannot be split into training and validation sets", key="data.validation_split"
+        )
+    stratify = labels if counts.min() >= 2 and n_val >= len(names) else None
+    x_train, x_val, y_train, y_val = train_test_split(
+        images, labels, test_size=n_val, random_state=seed, stratify=stratify
+    )
+    return Dataset(x_train, y_train, x_val, y_val, names)
+
+
+def _existing(spec: DataSpec, base_dir: Path) -> Path:
+    """The data path resolved against the space file's folder; it must exist."""
+    path = (base_dir / str(spec.path)).resolve()
+    if not path.exists():
+        raise InputError(f"{path} does not exist", key="data.path")
+    return path
+
+
+def _digits() -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """scikit-learn's bundled 8x8 digits: ships with the package, so it works offline."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = (digits.images / 16.0).astype("float32")[..., np.newaxis]
+    return images, digits.target.astype("int64"), tuple(str(name) for name in digits.target_names)
+
+
+def _npz(path: Path) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """A NumPy archive holding ``x`` (N, H, W[, C]) images and ``y`` (N,) labels."""
+    if not path.is_file():
+        raise InputError(f"{path} is not a file: source npz reads a .npz archive", key="data.path")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [name for name in ("x", "y") if name not in archive.files]
+            if missing:
+                found = ", ".join(archive.files) or "none"
+                raise InputError(f"{path} has no array {missing[0]!r} (arrays found: {found})", key="data.path")
+            images, raw_labels = archive["x"], archive["y"]
+    except InputError:
+        raise
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path} is not a readable .npz archive ({error})", key="data.path") from None
+    if images.ndim not in (3, 4) or images.shape[0] == 0:
+        raise InputError(f"{path}: x must have shape (N, H, W) or (N, H, W, C) (got {images.shape})", key="data.path")
+    if raw_labels.ndim != 1 or len(raw_labels) != len(images):
+        raise InputError(
+            f"{path}: y must be one label per image: x holds {len(images)} images, y has shape {raw_labels.shape}",
+            key="data.path",
+        )
+    if images.ndim == 3:
+        images = images[..., np.newaxis]
+    return _scaled(images), *_indexed(raw_labels, path)
+
+
+def _scaled(images: np.ndarray) -> np.ndarray:
+    """Images as float32 in [0, 1]: 8-bit data is divided by 255, floats kept as given."""
+    if np.issubdtype(images.dtype, np.integer):
+        return (images / 255.0).astype("float32")
+    return images.astype("float32")
+
+
+def _indexed(raw_labels: np.ndarray, path: Path) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Labels of any values as indices 0..K-1 into their sorted distinct values."""
+    names, labels = np.unique(raw_labels, return_inverse=True)
+    if len(names) < 2:
+        raise InputError(
+            f"{path}: every label is {names[0]!r}; a classifier needs two classes or more", key="data.path"
+        )
+    return labels.astype("int64"), tuple(str(name) for name in names)
+
+
+def _directory(path: Path, spec: DataSpec) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """One sub-folder per class, each holding that class's image files."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not path.is_dir():
+        raise InputError(f"{path} is not a folder: source directory reads one sub-folder per class", key="data.path")
+    folders = sorted(child for child in path.iterdir() if child.is_dir() and not child.name.startswith("."))
+    classes = [(folder, _image_files(folder)) for folder in folders]
+    classes = [(folder, files) for folder, files in classes if files]
+    if len(classes) < 2:
+        found = ", ".join(folder.name for folder, _ in classes) or "none"
+        raise InputError(
+            f"{path} needs one sub-folder of images per class, two classes or more (classes with images: {found})",
+            key="data.path",
+        )
+    mode = "L" if spec.color_mode == "grayscale" else "RGB"
+    height, width = spec.image_size
+    images, labels = [], []
+    for index, (_, files) in enumerate(classes):
+        for file in files:
+            try:
+                with Image.open(file) as image:
+                    pixels = np.asarray(image.convert(mode).resize((width, height)), dtype="float32") / 255.0
+            except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+                raise InputError(f"{file} is not a readable image ({error})", key="data.path") from None
+            images.append(pixels if pixels.ndim == 3 else pixels[..., np.newaxis])
+            labels.append(index)
+    return np.stack(images), np.asarray(labels, dtype="int64"), tuple(folder.name for folder, _ in classes)
+
+
+def _image_files(folder: Path) -> list[Path]:
+    """Image files directly inside ``folder``, in a stable order."""
+    return sorted(file for file in folder.iterdir() if file.is_file() and file.suffix.lower() in IMAGE_SUFFIXES)

@@ -1,0 +1,172 @@
+"""The CNN family of a spec as a keras-tuner HyperModel: declare hyperparameters, build, fit.
+
+``build_model`` is a pure mapping from hyperparameter values to a compiled Keras model, so the
+corners of a space can be built and tested without any search.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import keras
+import keras_tuner
+import numpy as np
+
+from tuner import task
+from tuner.spec import MOMENTUM_OPTIMIZERS, Choice, Range, Spec, options
+
+# Short hyperparameter names, as they appear in keras-tuner's records and in reports.
+HP_NAMES: dict[str, str] = {
+    "model.conv_blocks": "conv_blocks",
+    "model.kernel_size": "kernel_size",
+    "model.pooling": "pooling",
+    "model.batch_norm": "batch_norm",
+    "model.dropout": "dropout",
+    "model.dense_units": "dense_units",
+    "optimizer.name": "optimizer",
+    "optimizer.learning_rate": "learning_rate",
+    "training.epochs": "epochs",
+    "training.batch_size": "batch_size",
+    "training.loss": "loss",
+}
+
+
+def declare(hp: keras_tuner.HyperParameters, name: str, value: Any) -> Any:
+    """Register one spec value on ``hp`` as Fixed, Choice, Int or Float and return its current value."""
+    if isinstance(value, Choice):
+        return hp.Choice(name, list(value.values))
+    if isinstance(value, Range):
+        kind = hp.Int if isinstance(value.min, int) and isinstance(value.max, int) else hp.Float
+        return kind(name, value.min, value.max, step=value.step, sampling=value.sampling)
+    return hp.Fixed(name, value)
+
+
+def range_values(value: Any) -> list[Any]:
+    """All values of a fixed, choice or integer-range key (used for conditional parents)."""
+    if isinstance(value, Range):
+        return list(range(value.min, value.max + 1, value.step or 1))
+    return options(value)
+
+
+def declare_space(hp: keras_tuner.HyperParameters, spec: Spec) -> dict[str, Any]:
+    """Register the whole space on ``hp`` and return the values of the active hyperparameters.
+
+    Per-block filters and momentum are conditional: ``filters_i`` exists only when there are more
+    than ``i`` blocks, ``momentum`` only for optimisers that use it.
+    """
+    values = {short: declare(hp, short, _setting(spec, key)) for key, short in HP_NAMES.items()}
+    blocks = values["conv_blocks"]
+    depths = range_values(spec.model.conv_blocks)
+    for index in range(max(depths)):
+        deeper = [depth for depth in depths if depth > index]
+        if len(deeper) == len(depths):
+            value = declare(hp, f"filters_{index}", spec.model.filters)
+        else:
+            with hp.conditional_scope("conv_blocks", deeper):
+                value = declare(hp, f"filters_{index}", spec.model.filters)
+        if index < blocks:
+            values[f"filters_{index}"] = value
+    names = options(spec.optimizer.name)
+    users = [name for name in names if name in MOMENTUM_OPTIMIZERS]
+    if users and len(users) == len(names):
+        values["momentum"] = declare(hp, "momentum", spec.optimizer.momentum)
+    elif users:
+        with hp.conditional_scope("optimizer", users):
+            momentum = declare(hp, "momentum", spec.optimizer.momentum)
+        if values["optimizer"] in users:
+            values["momentum"] = momentum
+    return values
+
+
+def _setting(spec: Spec, dotted: str) -> Any:
+    section, key = dotted.split(".")
+    return getattr(getattr(spec, section), key)
+
+
+def build_model(values: Mapping[str, Any], input_shape: tuple[int, int, int], num_classes: int) -> keras.Model:
+    """A compiled CNN for one point of the space: conv blocks, readout, optimiser."""
+    height, width, _ = input_shape
+    inputs = keras.Input(shape=input_shape)
+    features = inputs
+    for index in range(values["conv_blocks"]):
+        features = keras.layers.Conv2D(
+            values[f"filters_{index}"],
+            values["kernel_size"],
+            padding="same",
+            use_bias=not values["batch_norm"],
+        )(features)
+        if values["batch_norm"]:
+            features = keras.layers.BatchNormalization()(features)
+        features = keras.layers.Activation("relu")(features)
+        # Pool only while the map is larger than one pixel, so every depth builds.
+        if values["pooling"] != "none" and min(height, width) > 1:
+            pool = keras.layers.MaxPooling2D if values["pooling"] == "max" else keras.layers.AveragePooling2D
+            features = pool(pool_size=2, padding="same")(features)
+            height, width = -(-height // 2), -(-width // 2)
+    features = keras.layers.Flatten()(features)
+    if values["dropout"] > 0:
+        features = keras.layers.Dropout(values["dropout"])(features)
+    if values["dense_units"] > 0:
+        features = keras.layers.Dense(values["dense_units"], activation="relu")(features)
+    loss = task.resolve_loss(values["loss"], num_classes)
+    readout = keras.layers.Dense(task.output_units(loss, num_classes), name="readout")(features)
+    model = keras.Model(inputs, readout)
+    model.compile(optimizer=make_optimizer(values), **task.compile_arguments(loss))
+    return model
+
+
+def make_optimizer(values: Mapping[str, Any]) -> keras.optimizers.Optimizer:
+    """The Keras optimiser named by ``values``, with its learning rate and momentum."""
+    rate = values["learning_rate"]
+    name = values["optimizer"]
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate=rate, momentum=values.get("momentum", 0.0))
+    if name == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=rate, momentum=values.get("momentum", 0.0))
+    kinds = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "nadam": keras.optimizers.Nadam}
+    return kinds[name](learning_rate=rate)
+
+
+class CNNHyperModel(keras_tuner.HyperModel):
+    """keras-tuner's view of the spec: it builds a model per trial and trains it with the spec's settings."""
+
+    def __init__(self, spec: Spec, input_shape: tuple[int, int, int], num_classes: int) -> None:
+        super().__init__(name=spec.name)
+        self.spec = spec
+        self.input_shape = input_shape
+        self.num_classes = num_classes
+
+    def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
+        return build_model(declare_space(hp, self.spec), self.input_shape, self.num_classes)
+
+    def fit(
+        self,
+        hp: keras_tuner.HyperParameters,
+        model: keras.Model,
+        x: np.ndarray,
+        y: np.ndarray,
+        validation_data: tuple[np.ndarray, np.ndarray],
+        callbacks: list[keras.callbacks.Callback] | None = None,
+        **kwargs: Any,
+    ) -> keras.callbacks.History:
+        """Train with the trial's batch size and epochs (Hyperband passes its own epochs)."""
+        loss = task.resolve_loss(hp.get("loss"), self.num_classes)
+        x_val, y_val = validation_data
+        objective = self.spec.search.objective
+        extra: list[keras.callbacks.Callback] = [keras.callbacks.TerminateOnNaN()]
+        if self.spec.training.early_stopping:
+            extra.append(
+                keras.callbacks.EarlyStopping(
+                    monitor=objective.name, mode=objective.direction, patience=self.spec.training.early_stopping
+                )
+            )
+        kwargs.setdefault("epochs", hp.get("epochs"))
+        return model.fit(
+            x,
+            task.targets(y, loss),
+            batch_size=hp.get("batch_size"),
+            validation_data=(x_val, task.targets(y_val, loss)),
+            callbacks=[*(callbacks or []), *extra],
+            **kwargs,
+        )

@@ -1,0 +1,49 @@
+"""The run directory's layout, shared by the search that writes it and the reports that read it.
+
+<runs-dir>/<name>/
+    space.yaml            the space as resolved, defaults filled in
+    keras_tuner/          keras-tuner's own project (oracle state, trial_*/trial.json, checkpoints)
+    history/<trial>-<restart>.json   per-epoch metrics and seconds of every training run
+    results.csv           trials ranked by the objective
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+SPACE_FILE = "space.yaml"
+PROJECT_NAME = "keras_tuner"
+HISTORY_DIR = "history"
+RESULTS_FILE = "results.csv"
+
+
+def project_dir(run_dir: Path) -> Path:
+    """keras-tuner's project folder inside a run."""
+    return run_dir / PROJECT_NAME
+
+
+def history_file(run_dir: Path, trial_id: str, restart: int) -> Path:
+    """Where one training run's per-epoch history is kept."""
+    return run_dir / HISTORY_DIR / f"{trial_id}-{restart}.json"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file and a rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Atomically write ``data`` as indented JSON."""
+    write_atomic(path, json.dumps(data, indent=1, sort_keys=True))

@@ -1,0 +1,211 @@
+"""Run a spec's search with keras-tuner and leave the results in a run directory.
+
+keras-tuner's own tuners and oracles do all the searching; this module only chooses the tuner,
+seeds each training run, records the per-epoch history keras-tuner does not keep, and writes the
+run directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import keras
+import keras_tuner
+import pandas as pd
+import yaml
+
+from reports.ranking import rank, write_results
+from reports.records import load_trials
+from tuner import rundir
+from tuner.data import Dataset, load_data
+from tuner.errors import InputError
+from tuner.hypermodel import CNNHyperModel
+from tuner.spec import Spec
+from tuner.task import check_losses
+
+TUNERS: dict[str, type[keras_tuner.Tuner]] = {
+    "random": keras_tuner.RandomSearch,
+    "bayesian": keras_tuner.BayesianOptimization,
+    "hyperband": keras_tuner.Hyperband,
+    "grid": keras_tuner.GridSearch,
+}
+
+
+class Listener(Protocol):
+    """Told how the search advances, e.g. to draw a progress bar."""
+
+    def started(self, total: int | None, done: int) -> None: ...
+
+    def trial_finished(self, trial_id: str, status: str, score: float | None, best: float | None) -> None: ...
+
+
+class SilentListener:
+    """A listener that shows nothing, for library use."""
+
+    def started(self, total: int | None, done: int) -> None:
+        """Nothing to show."""
+
+    def trial_finished(self, trial_id: str, status: str, score: float | None, best: float | None) -> None:
+        """Nothing to show."""
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Where a finished search left its results."""
+
+    run_dir: Path
+    seconds: float
+    ranked: pd.DataFrame
+
+
+def derive_seed(*parts: Any) -> int:
+    """A positive 31-bit seed from any JSON-able parts (keras-tuner treats 0 as unseeded)."""
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).digest()
+    return int.from_bytes(digest[:4], "big") % (2**31 - 1) + 1
+
+
+def trial_seed(run_seed: int, values: dict[str, Any], restart: int) -> int:
+    """A training seed that depends on the configuration and restart, not on scheduling."""
+    own = {name: value for name, value in values.items() if not name.startswith("tuner/")}
+    return derive_seed(run_seed, own, restart)
+
+
+class RecordingTuner:
+    """Mixed in front of a keras-tuner tuner: seeds every build and records every epoch."""
+
+    def __init__(self, *args: Any, run_dir: Path, run_seed: int, listener: Listener, **kwargs: Any) -> None:
+        self.run_dir = run_dir
+        self.run_seed = run_seed
+        self.listener = listener
+        self.restart = 0
+        super().__init__(*args, **kwargs)
+
+    def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
+        self.restart = 0
+        return super().run_trial(trial, *args, **kwargs)
+
+    def _build_hypermodel(self, hp: keras_tuner.HyperParameters) -> keras.Model:
+        # keras-tuner clears the Keras session just before this call, which also drops the seed.
+        keras.utils.set_random_seed(trial_seed(self.run_seed, hp.values, self.restart))
+        return super()._build_hypermodel(hp)
+
+    def _build_and_fit_model(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
+        recorder = EpochRecorder()
+        kwargs["callbacks"] = [*kwargs.get("callbacks", []), recorder]
+        try:
+            return super()._build_and_fit_model(trial, *args, **kwargs)
+        finally:
+            rundir.write_json(
+                rundir.history_file(self.run_dir, trial.trial_id, self.restart),
+                {"trial_id": trial.trial_id, "restart": self.restart, "epochs": recorder.epochs},
+            )
+            self.restart += 1
+
+    def on_trial_end(self, trial: Any) -> None:
+        super().on_trial_end(trial)
+        write_results(self.run_dir)
+        best = rank(load_trials(self.run_dir)).iloc[0]
+        self.listener.trial_finished(
+            trial.trial_id, str(trial.status).lower(), trial.score, _number(best.get("objective"))
+        )
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or value != value else float(value)
+
+
+class EpochRecorder(keras.callbacks.Callback):
+    """Keeps every epoch's metrics and duration: keras-tuner stores only the best epoch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epochs: list[dict[str, float]] = []
+        self._started = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        record = {name: float(value) for name, value in (logs or {}).items()}
+        record.update(epoch=epoch + 1, seconds=round(time.perf_counter() - self._started, 4))
+        self.epochs.append(record)
+
+
+def resolved_yaml(spec: Spec) -> str:
+    """The spec with every default filled in, as YAML that ``tuner search`` reads back unchanged."""
+    return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)
+
+
+def prepare_run_dir(run_dir: Path, spec: Spec, overwrite: bool) -> None:
+    """Start afresh, or check that an existing run searched the same space before resuming it."""
+    space_file = run_dir / rundir.SPACE_FILE
+    if overwrite and run_dir.exists():
+        shutil.rmtree(run_dir)
+    elif space_file.exists():
+        before = yaml.safe_load(space_file.read_text(encoding="utf-8"))
+        now = spec.model_dump(mode="json")
+        for saved in (before, now):
+            saved.get("search", {}).pop("max_trials", None)
+        if before != now:
+            raise InputError(
+                f"{run_dir} holds a search of a different space; pass --overwrite to replace it,"
+                " or give this space another name",
+                key="name",
+            )
+    rundir.write_atomic(space_file, resolved_yaml(spec))
+
+
+def make_tuner(spec: Spec, data: Dataset, run_dir: Path, overwrite: bool, listener: Listener) -> keras_tuner.Tuner:
+    """The keras-tuner tuner that ``search.algorithm`` names, wired to record into ``run_dir``."""
+    base = TUNERS[spec.search.algorithm]
+    tuner_class = type(f"Recording{base.__name__}", (RecordingTuner, base), {})
+    objective = keras_tuner.Objective(spec.search.objective.name, spec.search.objective.direction)
+    budget: dict[str, Any] = {"max_trials": spec.search.max_trials}
+    if spec.search.algorithm == "hyperband":
+        budget = {"max_epochs": spec.training.epochs}
+    return tuner_class(
+        hypermodel=CNNHyperModel(spec, data.input_shape, data.num_classes),
+        objective=objective,
+        seed=derive_seed(spec.seed, "oracle"),
+        directory=str(run_dir),
+        project_name=rundir.PROJECT_NAME,
+        overwrite=overwrite,
+        run_dir=run_dir,
+        run_seed=spec.seed,
+        listener=listener,
+        **budget,
+    )
+
+
+def run_search(
+    spec: Spec,
+    base_dir: Path,
+    runs_dir: Path,
+    overwrite: bool = False,
+    verbose: bool = False,
+    listener: Listener | None = None,
+) -> SearchResult:
+    """Search ``spec``'s space and leave a ranked run directory at ``runs_dir/spec.name``."""
+    started = time.perf_counter()
+    listener = listener or SilentListener()
+    data = load_data(spec.data, base_dir, spec.seed)
+    check_losses(spec.training.loss, data.num_classes)
+    run_dir = runs_dir / spec.name
+    prepare_run_dir(run_dir, spec, overwrite)
+    tuner = make_tuner(spec, data, run_dir, overwrite, listener)
+    done = len(tuner.oracle.trials)
+    listener.started(None if spec.search.algorithm == "hyperband" else spec.search.max_trials, done)
+    tuner.search(
+        data.x_train,
+        data.y_train,
+        validation_data=(data.x_val, data.y_val),
+        verbose=2 if verbose else 0,
+    )
+    ranked = write_results(run_dir)
+    return SearchResult(run_dir=run_dir, seconds=time.perf_counter() - started, ranked=ranked)

@@ -1,0 +1,311 @@
+"""The validated search-space spec: the contract between the YAML file and everything after it.
+
+Every tunable key takes one of three forms, each mapped later onto a keras-tuner type:
+a plain scalar (``Fixed``), ``{values: [...]}`` (``Choice``) or ``{min, max, step, sampling}``
+(``Int`` for integer keys, ``Float`` for real-valued ones).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from tuner.errors import InputError
+from tuner.yamlsource import YamlDocument, load_yaml
+
+T = TypeVar("T")
+
+FIXED, CHOICE, RANGE = "<fixed>", "<choice>", "<range>"
+TUNABLE_KEYS = ("values", "min", "max", "step", "sampling")
+OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw", "nadam")
+MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")
+LOSSES = ("auto", "sparse_categorical_crossentropy", "binary_crossentropy", "hinge", "squared_hinge")
+BINARY_LOSSES = ("binary_crossentropy", "hinge", "squared_hinge")
+REPORTED_METRICS = ("loss", "val_loss", "accuracy", "val_accuracy")
+
+
+class Strict(BaseModel):
+    """Base for every spec model: immutable, no unknown keys, no silent type coercion."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Choice(Strict, Generic[T]):
+    """``{values: [...]}``: keras-tuner ``Choice``."""
+
+    values: list[T] = Field(min_length=1)
+
+    @field_validator("values")
+    @classmethod
+    def _distinct(cls, values: list[T]) -> list[T]:
+        if len(set(map(repr, values))) != len(values):
+            raise ValueError("values must be distinct")
+        return values
+
+
+class Range(Strict, Generic[T]):
+    """``{min, max, step, sampling}``: keras-tuner ``Int`` or ``Float``."""
+
+    min: T
+    max: T
+    step: T | None = None
+    sampling: Literal["linear", "log", "reverse_log"] = "linear"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range[T]:
+        if self.min > self.max:  # type: ignore[operator]
+            raise ValueError(f"min: must be <= max (got min={self.min}, max={self.max})")
+        if self.sampling != "linear" and self.min <= 0:  # type: ignore[operator]
+            raise ValueError(f"min: must be > 0 for {self.sampling} sampling (got {self.min})")
+        if self.step is not None and self.step <= 0:  # type: ignore[operator]
+            raise ValueError(f"step: must be > 0 (got {self.step})")
+        return self
+
+
+def _form_of(value: Any) -> str:
+    """Which tunable form a raw value is written in."""
+    if isinstance(value, Choice) or (isinstance(value, dict) and "values" in value):
+        return CHOICE
+    if isinstance(value, (Range, dict)):
+        return RANGE
+    return FIXED
+
+
+def _tunable(scalar: Any, numeric: bool) -> Any:
+    """The annotation for a key that may be fixed, a choice, or (when numeric) a range."""
+    members: list[Any] = [Annotated[scalar, Tag(FIXED)], Annotated[Choice[scalar], Tag(CHOICE)]]
+    if numeric:
+        members.append(Annotated[Range[scalar], Tag(RANGE)])
+    return Annotated[Union[tuple(members)], Discriminator(_form_of)]  # noqa: UP007 (built at run time)
+
+
+PositiveInt = Annotated[int, Field(ge=1)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+Rate = Annotated[float, Field(ge=0.0, lt=1.0)]
+PositiveFloat = Annotated[float, Field(gt=0.0)]
+Momentum = Annotated[float, Field(ge=0.0, lt=1.0)]
+
+
+class DataSpec(Strict):
+    """Where the labelled images come from."""
+
+    source: Literal["digits", "npz", "directory"]
+    path: str | None = None
+    image_size: tuple[PositiveInt, PositiveInt] = (32, 32)
+    color_mode: Literal["grayscale", "rgb"] = "grayscale"
+    validation_split: float = Field(default=0.2, gt=0.0, lt=1.0)
+
+    @model_validator(mode="after")
+    def _path_matches_source(self) -> DataSpec:
+        if self.source in ("npz", "directory") and not self.path:
+            raise ValueError(f"path: is required for source {self.source}")
+        if self.source == "digits" and self.path:
+            raise ValueError("path: is only read for source npz or directory")
+        return self
+
+
+class ModelSpec(Strict):
+    """The CNN family: conv blocks, then an optional dense layer, then the readout."""
+
+    conv_blocks: _tunable(PositiveInt, numeric=True) = Range[int](min=1, max=3)
+    filters: _tunable(PositiveInt, numeric=True) = Choice[int](values=[8, 16, 32, 64])
+    kernel_size: _tunable(PositiveInt, numeric=True) = 3
+    pooling: _tunable(Literal["max", "avg", "none"], numeric=False) = "max"
+    batch_norm: _tunable(bool, numeric=False) = False
+    dropout: _tunable(Rate, numeric=True) = Range[float](min=0.0, max=0.5, step=0.1)
+    dense_units: _tunable(NonNegativeInt, numeric=True) = Choice[int](values=[0, 64])
+
+
+class OptimizerSpec(Strict):
+    """The optimiser and its settings; momentum only exists for sgd and rmsprop."""
+
+    name: _tunable(Literal[OPTIMIZERS], numeric=False) = Choice[str](values=["adam", "sgd"])
+    learning_rate: _tunable(PositiveFloat, numeric=True) = Range[float](min=1e-4, max=1e-1, sampling="log")
+    momentum: _tunable(Momentum, numeric=True) = Range[float](min=0.0, max=0.9)
+
+    @model_validator(mode="after")
+    def _momentum_is_used(self) -> OptimizerSpec:
+        if "momentum" in self.model_fields_set and not set(options(self.name)) & set(MOMENTUM_OPTIMIZERS):
+            raise ValueError("momentum: is only used by sgd and rmsprop; remove it or add one of them to name")
+        return self
+
+
+class TrainingSpec(Strict):
+    """How each candidate is trained."""
+
+    epochs: _tunable(PositiveInt, numeric=True) = 10
+    batch_size: _tunable(PositiveInt, numeric=True) = Choice[int](values=[32, 64])
+    loss: _tunable(Literal[LOSSES], numeric=False) = "auto"
+    early_stopping: NonNegativeInt = 3
+
+
+class Objective(Strict):
+    """The metric keras-tuner ranks trials by, and whether lower or higher is better."""
+
+    name: Literal[REPORTED_METRICS]
+    direction: Literal["min", "max"]
+
+
+class SearchSpec(Strict):
+    """Which keras-tuner algorithm explores the space, towards which objective, for how long."""
+
+    algorithm: Literal["random", "bayesian", "hyperband", "grid"] = "random"
+    objective: Objective = Objective(name="val_loss", direction="min")
+    max_trials: PositiveInt = 20
+
+    @field_validator("objective", mode="before")
+    @classmethod
+    def _objective_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str) and value in REPORTED_METRICS:
+            return {"name": value, "direction": "min" if value.endswith("loss") else "max"}
+        if isinstance(value, str):
+            raise ValueError(f"unknown metric {value!r}: the models report {', '.join(REPORTED_METRICS)}")
+        return value
+
+
+RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class Spec(Strict):
+    """A whole search space, validated: everything downstream trusts it."""
+
+    name: str
+    seed: NonNegativeInt = 42
+    data: DataSpec
+    model: ModelSpec = ModelSpec()
+    optimizer: OptimizerSpec = OptimizerSpec()
+    training: TrainingSpec = TrainingSpec()
+    search: SearchSpec = SearchSpec()
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, name: str) -> str:
+        if not RUN_NAME.match(name) or name in (".", ".."):
+            raise ValueError(
+                f"must be letters, digits, '.', '_' or '-' and start with a letter or digit (got {name!r}):"
+                " it names the run directory"
+            )
+        return name
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Spec:
+        if self.search.algorithm == "hyperband" and not isinstance(self.training.epochs, int):
+            raise ValueError("training.epochs: hyperband schedules epochs itself; give the maximum as one number")
+        if self.search.algorithm == "grid":
+            for key, value in tunables(self).items():
+                if isinstance(value, Range) and value.step is None and isinstance(value.min, float):
+                    raise ValueError(f"{key}: a grid needs a step for a real-valued range")
+        if self.search.objective.name.endswith("loss") and not isinstance(self.training.loss, str):
+            raise ValueError(
+                "training.loss: losses of different kinds cannot be ranked by one loss objective;"
+                " fix the loss or use objective val_accuracy"
+            )
+        return self
+
+
+def options(value: Any) -> list[Any]:
+    """Every value a tunable key can take, for keys that are fixed or a choice."""
+    if isinstance(value, Choice):
+        return list(value.values)
+    if isinstance(value, Range):
+        raise TypeError("a range has no finite list of options")
+    return [value]
+
+
+def tunables(spec: Spec) -> dict[str, Any]:
+    """Every tunable key of the spec by dotted name, in a stable order."""
+    found: dict[str, Any] = {}
+    for section in ("model", "optimizer", "training"):
+        part = getattr(spec, section)
+        for key in type(part).model_fields:
+            found[f"{section}.{key}"] = getattr(part, key)
+    return found
+
+
+SECTION_KEYS: dict[str, tuple[str, ...]] = {
+    "": tuple(Spec.model_fields),
+    "data": tuple(DataSpec.model_fields),
+    "model": tuple(ModelSpec.model_fields),
+    "optimizer": tuple(OptimizerSpec.model_fields),
+    "training": tuple(TrainingSpec.model_fields),
+    "search": tuple(SearchSpec.model_fields),
+    "search.objective": tuple(Objective.model_fields),
+}
+
+
+def load_spec(path: str | Path) -> tuple[Spec, YamlDocument]:
+    """Load and validate a space file; every problem is an InputError naming file, line and key."""
+    document = load_yaml(path)
+    return parse_spec(document), document
+
+
+def parse_spec(document: YamlDocument) -> Spec:
+    """Validate an already parsed YAML document into a Spec."""
+    raw = document.data
+    if raw is None:
+        raise document.error("", "is empty: it needs at least data.source")
+    if not isinstance(raw, dict):
+        raise document.error("", f"must be a mapping of keys to values (got {type(raw).__name__})")
+    raw = {"name": _default_name(document.path), **raw}
+    try:
+        return Spec.model_validate(raw)
+    except ValidationError as error:
+        raise _first_problem(error, document) from None
+
+
+def _default_name(path: str) -> str:
+    """A run name from the file name, so the smallest file needs no ``name``."""
+    stem = re.sub(r"[^A-Za-z0-9._-]", "-", Path(path).stem).lstrip("._-")
+    return stem or "search"
+
+
+def _first_problem(error: ValidationError, document: YamlDocument) -> InputError:
+    """Turn pydantic's first error into one located, readable InputError."""
+    problem = error.errors(include_url=False)[0]
+    loc = [str(part) for part in problem["loc"] if part not in (FIXED, CHOICE, RANGE)]
+    message = _readable(problem, loc)
+    key = ".".join(loc)
+    explicit = re.match(r"^([a-z_][a-z_.]*): (.*)$", message)
+    if explicit:
+        key = ".".join(filter(None, (key, explicit.group(1))))
+        message = explicit.group(2)
+    return document.error(key, message)
+
+
+def _readable(problem: Any, loc: list[str]) -> str:
+    """A short message for one pydantic error, with a suggestion where one helps."""
+    kind = problem["type"]
+    given = problem.get("input")
+    if kind == "extra_forbidden":
+        parent = ".".join(loc[:-1])
+        allowed = SECTION_KEYS.get(parent, TUNABLE_KEYS)
+        close = difflib.get_close_matches(loc[-1], allowed, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of: {', '.join(allowed)}"
+        return f"unknown key{hint}"
+    if kind == "missing":
+        return "is required"
+    if kind == "union_tag_invalid":
+        return f"expected a value or {{values: [...]}}, not a range (got {given!r})"
+    if kind == "literal_error":
+        expected = problem["ctx"]["expected"].replace("'", "")
+        return f"must be one of {expected} (got {given!r})"
+    if kind == "value_error":
+        return str(problem["msg"]).removeprefix("Value error, ")
+    message = str(problem["msg"])
+    message = message.replace("Input should be", "must be").replace("List should have", "must have")
+    if kind in ("too_short", "too_long") and isinstance(given, list):
+        return message.split(" after validation")[0]
+    return f"{message} (got {given!r})"
