@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shlex
 import sys
 from collections.abc import Sequence
 from importlib import resources
@@ -16,11 +17,12 @@ from rich.console import Console
 from rich.table import Table
 
 from tuner import __version__
-from tuner.errors import InputError
+from tuner.errors import InputError, SearchStoppedError
 from tuner.quiet import import_tensorflow_quietly
 from tuner.spec import Spec, load_spec
 from tuner.yamlsource import YamlDocument
 
+EXIT_STOPPED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
@@ -48,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="discard an existing run of this name (default: resume it)"
     )
     search.add_argument("--top", type=_positive, default=5, help="how many trials to print at the end (default: 5)")
+    search.add_argument(
+        "--check-reproducible",
+        action="store_true",
+        help="train the best trial again at the end and fail unless its losses are identical",
+    )
     loudness = search.add_mutually_exclusive_group()
     loudness.add_argument("--verbose", action="store_true", help="show keras-tuner's and Keras' per-epoch output")
     loudness.add_argument("--quiet", action="store_true", help="print only the final table")
@@ -76,10 +83,12 @@ def _non_negative(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     # Piped output (logs, CI) has no width to fit: do not squeeze the tables to 80 columns.
     console = Console(width=None if sys.stdout.isatty() else 200)
     document: YamlDocument | None = None
+    spec: Spec | None = None
     try:
         space = args.space or default_space()
         spec, document = load_spec(space)
@@ -93,9 +102,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             error = document.error(error.key, error.message)
         print(f"tuner: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except SearchStoppedError as stopped:
+        print(f"tuner: {stopped}", file=sys.stderr)
+        return EXIT_STOPPED
     except KeyboardInterrupt:
-        print("tuner: interrupted; run the same command again to resume", file=sys.stderr)
+        print(f"tuner: {_interrupted(args, argv, spec)}", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _interrupted(args: argparse.Namespace, argv: list[str], spec: Spec | None) -> str:
+    """Where an interrupted search left its run and the command that resumes it (never with --overwrite)."""
+    if args.command != "search" or spec is None:
+        return "interrupted"
+    run_dir = args.runs_dir / spec.name
+    resume = shlex.join(["tuner", *(arg for arg in argv if arg != "--overwrite")])
+    return f"interrupted; completed trials are saved in {run_dir}; resume with: {resume}"
 
 
 def _with_overrides(spec: Spec, args: argparse.Namespace) -> Spec:
@@ -125,9 +146,13 @@ def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console)
         )
     progress = None if args.quiet or args.verbose else TrialProgress(console, objective.name)
     with progress or contextlib.nullcontext():
-        result = run_search(spec, space.parent, args.runs_dir, args.overwrite, args.verbose, progress)
+        result = run_search(
+            spec, space.parent, args.runs_dir, args.overwrite, args.verbose, progress, args.check_reproducible
+        )
     console.print(top_table(result.ranked, args.top, title=f"top trials of {spec.name}"))
     console.print(f"results: {result.run_dir / 'results.csv'}  ({result.seconds:.0f} s)", highlight=False)
+    if args.check_reproducible:
+        console.print("[green]reproducible[/]: the best trial trained again gave identical losses")
     return 0
 
 

@@ -29,3 +29,7 @@ def format_error(file: str, line: int | None, key: str, message: str) -> str:
         where = f"{file}:{line}"
     parts = [part for part in (where, key, message) if part]
     return ": ".join(parts)
+
+
+class SearchStoppedError(Exception):
+    """A search that ran but cannot go on or be trusted: one line, exit code 1, everything done so far kept."""

@@ -24,8 +24,12 @@ from reports.ranking import rank, write_results
 from reports.records import load_trials
 from tuner import rundir
 from tuner.data import Dataset, load_data
+from tuner.durable import DurableTuner
 from tuner.errors import InputError
+from tuner.failures import check_finite, failure_reason, stop_if_failing
 from tuner.hypermodel import CNNHyperModel
+from tuner.lock import LOCK_FILE, run_lock
+from tuner.reproducible import check_replay, enable_determinism
 from tuner.spec import Spec
 from tuner.task import check_losses
 
@@ -77,7 +81,7 @@ def trial_seed(run_seed: int, values: dict[str, Any], restart: int) -> int:
 
 
 class RecordingTuner:
-    """Mixed in front of a keras-tuner tuner: seeds every build and records every epoch."""
+    """Mixed in front of a keras-tuner tuner: seeds every build, records every epoch, fails trials in one line."""
 
     def __init__(self, *args: Any, run_dir: Path, run_seed: int, listener: Listener, **kwargs: Any) -> None:
         self.run_dir = run_dir
@@ -90,22 +94,38 @@ class RecordingTuner:
         self.restart = 0
         return super().run_trial(trial, *args, **kwargs)
 
+    def _try_run_and_update_trial(self, trial: Any, *args: Any, **kwargs: Any) -> None:
+        # keras-tuner keeps a whole traceback as the message; a failed trial here keeps one line.
+        try:
+            self._run_and_update_trial(trial, *args, **kwargs)
+            trial.status = keras_tuner.engine.trial.TrialStatus.COMPLETED
+        except keras_tuner.errors.FatalError:
+            raise
+        except Exception as error:
+            trial.status = keras_tuner.engine.trial.TrialStatus.FAILED
+            trial.message = failure_reason(error)
+
     def _build_hypermodel(self, hp: keras_tuner.HyperParameters) -> keras.Model:
         # keras-tuner clears the Keras session just before this call, which also drops the seed.
         keras.utils.set_random_seed(trial_seed(self.run_seed, hp.values, self.restart))
-        return super()._build_hypermodel(hp)
+        try:
+            return super()._build_hypermodel(hp)
+        except Exception as error:
+            raise keras_tuner.errors.FailedTrialError(f"the model cannot be built: {failure_reason(error)}") from None
 
     def _build_and_fit_model(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         recorder = EpochRecorder()
         kwargs["callbacks"] = [*kwargs.get("callbacks", []), recorder]
         try:
-            return super()._build_and_fit_model(trial, *args, **kwargs)
+            results = super()._build_and_fit_model(trial, *args, **kwargs)
         finally:
             rundir.write_json(
                 rundir.history_file(self.run_dir, trial.trial_id, self.restart),
                 {"trial_id": trial.trial_id, "restart": self.restart, "epochs": recorder.epochs},
             )
             self.restart += 1
+        check_finite(recorder.epochs)
+        return results
 
     def on_trial_end(self, trial: Any) -> None:
         super().on_trial_end(trial)
@@ -114,6 +134,18 @@ class RecordingTuner:
         self.listener.trial_finished(
             trial.trial_id, str(trial.status).lower(), trial.score, _number(best.get("objective"))
         )
+        stop_if_failing(self.oracle, self.run_dir)
+
+    def replay(self, trial: Any, *args: Any, **kwargs: Any) -> list[dict[str, float]]:
+        """Train a trial's first run again, seeded as in the search, and return its epochs without recording them."""
+        self.restart = 0
+        recorder = EpochRecorder()
+        values = trial.hyperparameters.values
+        if "tuner/epochs" in values:
+            kwargs.update(epochs=values["tuner/epochs"], initial_epoch=values["tuner/initial_epoch"])
+        model = self._try_build(trial.hyperparameters)
+        self.hypermodel.fit(trial.hyperparameters, model, *args, callbacks=[recorder], **kwargs)
+        return recorder.epochs
 
 
 def _number(value: Any) -> float | None:
@@ -146,12 +178,16 @@ def prepare_run_dir(run_dir: Path, spec: Spec, overwrite: bool) -> None:
     """Start afresh, or check that an existing run searched the same space before resuming it."""
     space_file = run_dir / rundir.SPACE_FILE
     if overwrite and run_dir.exists():
-        shutil.rmtree(run_dir)
+        # The lock file stays: removing it while held would let a second search lock a new one.
+        for child in run_dir.iterdir():
+            if child.name != LOCK_FILE:
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
     elif space_file.exists():
         before = yaml.safe_load(space_file.read_text(encoding="utf-8"))
         now = spec.model_dump(mode="json")
         for saved in (before, now):
-            saved.get("search", {}).pop("max_trials", None)
+            for budget in ("max_trials", "max_consecutive_failures"):
+                saved.get("search", {}).pop(budget, None)
         if before != now:
             raise InputError(
                 f"{run_dir} holds a search of a different space; pass --overwrite to replace it,"
@@ -164,7 +200,7 @@ def prepare_run_dir(run_dir: Path, spec: Spec, overwrite: bool) -> None:
 def make_tuner(spec: Spec, data: Dataset, run_dir: Path, overwrite: bool, listener: Listener) -> keras_tuner.Tuner:
     """The keras-tuner tuner that ``search.algorithm`` names, wired to record into ``run_dir``."""
     base = TUNERS[spec.search.algorithm]
-    tuner_class = type(f"Recording{base.__name__}", (RecordingTuner, base), {})
+    tuner_class = type(f"Recording{base.__name__}", (RecordingTuner, base, DurableTuner), {})
     objective = keras_tuner.Objective(spec.search.objective.name, spec.search.objective.direction)
     budget: dict[str, Any] = {"max_trials": spec.search.max_trials}
     if spec.search.algorithm == "hyperband":
@@ -173,6 +209,7 @@ def make_tuner(spec: Spec, data: Dataset, run_dir: Path, overwrite: bool, listen
         hypermodel=CNNHyperModel(spec, data.input_shape, data.num_classes),
         objective=objective,
         seed=derive_seed(spec.seed, "oracle"),
+        max_consecutive_failed_trials=spec.search.max_consecutive_failures,
         directory=str(run_dir),
         project_name=rundir.PROJECT_NAME,
         overwrite=overwrite,
@@ -190,22 +227,28 @@ def run_search(
     overwrite: bool = False,
     verbose: bool = False,
     listener: Listener | None = None,
+    check_reproducible: bool = False,
 ) -> SearchResult:
-    """Search ``spec``'s space and leave a ranked run directory at ``runs_dir/spec.name``."""
+    """Search ``spec``'s space and leave a ranked run directory at ``runs_dir/spec.name``.
+
+    With ``check_reproducible``, the best trial is trained again and must give the same epochs.
+    """
     started = time.perf_counter()
     listener = listener or SilentListener()
+    enable_determinism()
     data = load_data(spec.data, base_dir, spec.seed)
     check_losses(spec.training.loss, data.num_classes)
     run_dir = runs_dir / spec.name
-    prepare_run_dir(run_dir, spec, overwrite)
-    tuner = make_tuner(spec, data, run_dir, overwrite, listener)
-    done = len(tuner.oracle.trials)
-    listener.started(None if spec.search.algorithm == "hyperband" else spec.search.max_trials, done)
-    tuner.search(
-        data.x_train,
-        data.y_train,
-        validation_data=(data.x_val, data.y_val),
-        verbose=2 if verbose else 0,
-    )
-    ranked = write_results(run_dir)
+    with run_lock(run_dir):
+        prepare_run_dir(run_dir, spec, overwrite)
+        tuner = make_tuner(spec, data, run_dir, overwrite, listener)
+        done = len(tuner.oracle.trials)
+        listener.started(None if spec.search.algorithm == "hyperband" else spec.search.max_trials, done)
+        fit_arguments: dict[str, Any] = {"validation_data": (data.x_val, data.y_val), "verbose": 2 if verbose else 0}
+        try:
+            tuner.search(data.x_train, data.y_train, **fit_arguments)
+        finally:
+            ranked = write_results(run_dir)
+        if check_reproducible:
+            check_replay(tuner, ranked, run_dir, data.x_train, data.y_train, **fit_arguments)
     return SearchResult(run_dir=run_dir, seconds=time.perf_counter() - started, ranked=ranked)

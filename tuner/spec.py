@@ -165,6 +165,7 @@ class SearchSpec(Strict):
     algorithm: Literal["random", "bayesian", "hyperband", "grid"] = "random"
     objective: Objective = Objective(name="val_loss", direction="min")
     max_trials: PositiveInt = 20
+    max_consecutive_failures: PositiveInt = 3
 
     @field_validator("objective", mode="before")
     @classmethod

@@ -1,0 +1,52 @@
+"""Trials that fail: why, in one line, and when too many in a row should stop the search."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from keras_tuner.errors import FailedTrialError
+
+from tuner.errors import SearchStoppedError
+
+
+def failure_reason(error: BaseException) -> str:
+    """One line saying why a trial failed; keras-tuner would keep a whole traceback."""
+    if isinstance(error, FailedTrialError):
+        return str(error)
+    text = (str(error).strip().splitlines() or [""])[0]
+    if type(error).__name__ == "ResourceExhaustedError" or isinstance(error, MemoryError):
+        return f"out of memory: {text}".rstrip(": ")
+    return f"{type(error).__name__}: {text}".rstrip(": ")
+
+
+def check_finite(epochs: Sequence[dict[str, float]]) -> None:
+    """Fail a trial whose losses stopped being numbers: its score would be meaningless."""
+    for record in epochs:
+        for metric in ("loss", "val_loss"):
+            value = record.get(metric)
+            if value is not None and not math.isfinite(value):
+                raise FailedTrialError(f"diverged: {metric} became {value} in epoch {record['epoch']}")
+
+
+def failure_streak(oracle: Any) -> int:
+    """How many of the last ended trials failed in a row."""
+    streak = 0
+    for trial_id in reversed(oracle.end_order):
+        if str(oracle.trials[trial_id].status) != "FAILED":
+            break
+        streak += 1
+    return streak
+
+
+def stop_if_failing(oracle: Any, run_dir: Any) -> None:
+    """Stop the search once ``max_consecutive_failed_trials`` trials in a row have failed."""
+    limit = oracle.max_consecutive_failed_trials
+    if limit and failure_streak(oracle) >= limit:
+        last = oracle.trials[oracle.end_order[-1]]
+        raise SearchStoppedError(
+            f"stopped: the last {limit} trials failed (trial {last.trial_id}: {last.message}); the"
+            f" {len(oracle.end_order)} trials so far are kept in {run_dir}; raise search.max_consecutive_failures"
+            " and run the same command to go on, or fix the space and start afresh with --overwrite"
+        )
