@@ -120,21 +120,21 @@ class DataSpec(Strict):
 class ModelSpec(Strict):
     """The CNN family: conv blocks, then an optional dense layer, then the readout."""
 
-    conv_blocks: _tunable(PositiveInt, numeric=True) = Range[int](min=1, max=3)
-    filters: _tunable(PositiveInt, numeric=True) = Choice[int](values=[8, 16, 32, 64])
+    conv_blocks: _tunable(PositiveInt, numeric=True) = Range[PositiveInt](min=1, max=3)
+    filters: _tunable(PositiveInt, numeric=True) = Choice[PositiveInt](values=[8, 16, 32, 64])
     kernel_size: _tunable(PositiveInt, numeric=True) = 3
     pooling: _tunable(Literal["max", "avg", "none"], numeric=False) = "max"
     batch_norm: _tunable(bool, numeric=False) = False
-    dropout: _tunable(Rate, numeric=True) = Range[float](min=0.0, max=0.5, step=0.1)
-    dense_units: _tunable(NonNegativeInt, numeric=True) = Choice[int](values=[0, 64])
+    dropout: _tunable(Rate, numeric=True) = Range[Rate](min=0.0, max=0.5, step=0.1)
+    dense_units: _tunable(NonNegativeInt, numeric=True) = Choice[NonNegativeInt](values=[0, 64])
 
 
 class OptimizerSpec(Strict):
     """The optimiser and its settings; momentum only exists for sgd and rmsprop."""
 
-    name: _tunable(Literal[OPTIMIZERS], numeric=False) = Choice[str](values=["adam", "sgd"])
-    learning_rate: _tunable(PositiveFloat, numeric=True) = Range[float](min=1e-4, max=1e-1, sampling="log")
-    momentum: _tunable(Momentum, numeric=True) = Range[float](min=0.0, max=0.9)
+    name: _tunable(Literal[OPTIMIZERS], numeric=False) = Choice[Literal[OPTIMIZERS]](values=["adam", "sgd"])
+    learning_rate: _tunable(PositiveFloat, numeric=True) = Range[PositiveFloat](min=1e-4, max=1e-1, sampling="log")
+    momentum: _tunable(Momentum, numeric=True) = Range[Momentum](min=0.0, max=0.9)
 
     @model_validator(mode="after")
     def _momentum_is_used(self) -> OptimizerSpec:
@@ -147,7 +147,7 @@ class TrainingSpec(Strict):
     """How each candidate is trained."""
 
     epochs: _tunable(PositiveInt, numeric=True) = 10
-    batch_size: _tunable(PositiveInt, numeric=True) = Choice[int](values=[32, 64])
+    batch_size: _tunable(PositiveInt, numeric=True) = Choice[PositiveInt](values=[32, 64])
     loss: _tunable(Literal[LOSSES], numeric=False) = "auto"
     early_stopping: NonNegativeInt = 3
 
