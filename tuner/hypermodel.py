@@ -6,6 +6,7 @@ corners of a space can be built and tested without any search.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ import keras_tuner
 import numpy as np
 
 from tuner import task
+from tuner.errors import InputError
 from tuner.spec import MOMENTUM_OPTIMIZERS, Choice, Range, Spec, options
 
 # Short hyperparameter names, as they appear in keras-tuner's records and in reports.
@@ -82,6 +84,27 @@ def declare_space(hp: keras_tuner.HyperParameters, spec: Spec) -> dict[str, Any]
 def _setting(spec: Spec, dotted: str) -> Any:
     section, key = dotted.split(".")
     return getattr(getattr(spec, section), key)
+
+
+def deepest_useful(input_shape: tuple[int, int, int]) -> int:
+    """How many pooled conv blocks an input holds before the map is one pixel: deeper blocks see nothing new."""
+    side = min(input_shape[:2])
+    return max(1, math.ceil(math.log2(side)))
+
+
+def check_depth(spec: Spec, input_shape: tuple[int, int, int]) -> None:
+    """Refuse a depth whose last blocks would only ever convolve a single pixel."""
+    if set(options(spec.model.pooling)) == {"none"}:
+        return
+    deepest = max(range_values(spec.model.conv_blocks))
+    limit = deepest_useful(input_shape)
+    if deepest > limit:
+        height, width, _ = input_shape
+        raise InputError(
+            f"{height}x{width} images are pooled down to one pixel by {limit} blocks, so at most {limit} conv blocks"
+            f" fit (got up to {deepest}); lower the maximum or use pooling: none",
+            key="model.conv_blocks",
+        )
 
 
 def build_model(values: Mapping[str, Any], input_shape: tuple[int, int, int], num_classes: int) -> keras.Model:

@@ -27,7 +27,7 @@ from tuner.data import Dataset, load_data
 from tuner.durable import DurableTuner
 from tuner.errors import InputError
 from tuner.failures import check_finite, failure_reason, stop_if_failing
-from tuner.hypermodel import CNNHyperModel
+from tuner.hypermodel import CNNHyperModel, check_depth
 from tuner.lock import LOCK_FILE, run_lock
 from tuner.reproducible import check_replay, enable_determinism
 from tuner.spec import Spec
@@ -238,6 +238,7 @@ def run_search(
     enable_determinism()
     data = load_data(spec.data, base_dir, spec.seed)
     check_losses(spec.training.loss, data.num_classes)
+    check_depth(spec, data.input_shape)
     run_dir = runs_dir / spec.name
     with run_lock(run_dir):
         prepare_run_dir(run_dir, spec, overwrite)

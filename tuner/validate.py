@@ -40,10 +40,11 @@ def check_space(spec: Spec, base_dir: Path) -> SpaceCheck:
     """Load the data and build the smallest and largest model of the space; raise InputError if any fails."""
     import keras_tuner
 
-    from tuner.hypermodel import build_model, declare_space
+    from tuner.hypermodel import build_model, check_depth, declare_space
 
     data = load_data(spec.data, base_dir, spec.seed)
     check_losses(spec.training.loss, data.num_classes)
+    check_depth(spec, data.input_shape)
     hp = keras_tuner.HyperParameters()
     declare_space(hp, spec)
     params = []
