@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +45,7 @@ def write_space(folder: Path, name: str = "space.yaml", **sections: Any) -> Path
     path = folder / name
     path.write_text(yaml.safe_dump(tiny_space(**sections), sort_keys=False), encoding="utf-8")
     return path
+
+
+# The console script installed next to the interpreter running the tests.
+TUNER = str(Path(sys.executable).with_name("tuner"))

@@ -6,6 +6,7 @@ Images come out as float32 arrays of shape (N, H, W, C) scaled to [0, 1]; labels
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,8 +98,10 @@ def _npz(path: Path) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
             images, raw_labels = archive["x"], archive["y"]
     except InputError:
         raise
-    except (OSError, ValueError) as error:
-        raise InputError(f"{path} is not a readable .npz archive ({error})", key="data.path") from None
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        # numpy blames pickling for any file that is neither .npy nor zip: name the real problem.
+        reason = "not a zip archive" if not zipfile.is_zipfile(path) else str(error)
+        raise InputError(f"{path} is not a readable .npz archive ({reason})", key="data.path") from None
     if images.ndim not in (3, 4) or images.shape[0] == 0:
         raise InputError(f"{path}: x must have shape (N, H, W) or (N, H, W, C) (got {images.shape})", key="data.path")
     if raw_labels.ndim != 1 or len(raw_labels) != len(images):
@@ -123,7 +126,7 @@ def _indexed(raw_labels: np.ndarray, path: Path) -> tuple[np.ndarray, tuple[str,
     names, labels = np.unique(raw_labels, return_inverse=True)
     if len(names) < 2:
         raise InputError(
-            f"{path}: every label is {names[0]!r}; a classifier needs two classes or more", key="data.path"
+            f"{path}: every label is {names[0].item()!r}; a classifier needs two classes or more", key="data.path"
         )
     return labels.astype("int64"), tuple(str(name) for name in names)
 
