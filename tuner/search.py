@@ -28,6 +28,7 @@ from tuner.durable import DurableTuner
 from tuner.errors import InputError
 from tuner.failures import check_finite, failure_reason, stop_if_failing
 from tuner.hypermodel import CNNHyperModel, check_depth
+from tuner.interrupt import StopOnCtrlC
 from tuner.lock import LOCK_FILE, run_lock
 from tuner.reproducible import check_replay, enable_determinism
 from tuner.spec import Spec
@@ -88,11 +89,16 @@ class RecordingTuner:
         self.run_seed = run_seed
         self.listener = listener
         self.restart = 0
+        self.ctrl_c = StopOnCtrlC()
         super().__init__(*args, **kwargs)
 
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         self.restart = 0
         return super().run_trial(trial, *args, **kwargs)
+
+    def pre_create_trial(self) -> None:
+        self.ctrl_c.check()
+        super().pre_create_trial()
 
     def _try_run_and_update_trial(self, trial: Any, *args: Any, **kwargs: Any) -> None:
         # keras-tuner keeps a whole traceback as the message; a failed trial here keeps one line.
@@ -115,7 +121,7 @@ class RecordingTuner:
 
     def _build_and_fit_model(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         recorder = EpochRecorder()
-        kwargs["callbacks"] = [*kwargs.get("callbacks", []), recorder]
+        kwargs["callbacks"] = [*kwargs.get("callbacks", []), recorder, self.ctrl_c]
         try:
             results = super()._build_and_fit_model(trial, *args, **kwargs)
         finally:
@@ -247,7 +253,8 @@ def run_search(
         listener.started(None if spec.search.algorithm == "hyperband" else spec.search.max_trials, done)
         fit_arguments: dict[str, Any] = {"validation_data": (data.x_val, data.y_val), "verbose": 2 if verbose else 0}
         try:
-            tuner.search(data.x_train, data.y_train, **fit_arguments)
+            with tuner.ctrl_c:
+                tuner.search(data.x_train, data.y_train, **fit_arguments)
         finally:
             ranked = write_results(run_dir)
         if check_reproducible:

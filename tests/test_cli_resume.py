@@ -1,0 +1,91 @@
+"""Killed or interrupted searches resume to the results of an uninterrupted run, through the console script."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from tiny_spaces import TUNER, write_space
+
+from tuner.testing import run_tiny_search
+
+GRID = {
+    "optimizer": {"name": {"values": ["adam", "sgd"]}, "learning_rate": {"values": [0.01, 0.05]}, "momentum": 0.5},
+    "model": {"conv_blocks": {"min": 1, "max": 2}, "filters": 4},
+}
+
+
+def _wait_for_running_trial(run_dir: Path, started: int, process: subprocess.Popen) -> None:
+    """Poll oracle.json until the ``started``-th trial is running (ids count from 0)."""
+    oracle = run_dir / "keras_tuner" / "oracle.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the search ended before it could be interrupted"
+        try:
+            state = json.loads(oracle.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            state = None
+        if state and len(state["start_order"]) >= started and state["ongoing_trials"]:
+            return
+        time.sleep(0.02)
+    raise AssertionError("no trial started in time")
+
+
+def _results(run_dir: Path) -> pd.DataFrame:
+    return pd.read_csv(run_dir / "results.csv").drop(columns="seconds")
+
+
+def _uninterrupted(space: Path, tmp_path: Path, algorithm: str) -> pd.DataFrame:
+    run_tiny_search(space, tmp_path / "uninterrupted", max_trials=3, epochs=3, algorithm=algorithm)
+    return _results(tmp_path / "uninterrupted" / "tiny")
+
+
+@pytest.mark.parametrize("algorithm", ["random", "grid"])
+def test_kill_9_mid_trial_then_resume_equals_an_uninterrupted_run(algorithm, tmp_path):
+    sections = GRID if algorithm == "grid" else {}
+    space = write_space(tmp_path, search={"algorithm": algorithm, "max_trials": 3}, training={"epochs": 3}, **sections)
+    command = [TUNER, "search", str(space), "--runs-dir", str(tmp_path / "runs"), "--quiet"]
+    run_dir = tmp_path / "runs" / "tiny"
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for_running_trial(run_dir, 2, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    interrupted = json.loads((run_dir / "keras_tuner" / "oracle.json").read_text())
+
+    resumed = subprocess.run(command, capture_output=True, text=True)
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert interrupted["ongoing_trials"], "the kill should have caught a trial running"
+    results = _results(run_dir)
+    assert len(results) == 3
+    assert set(results["status"]) == {"completed"}
+    expected = _uninterrupted(space, tmp_path, algorithm)
+    pd.testing.assert_frame_equal(results, expected)
+    assert not list(run_dir.rglob("*.tmp")), "a temporary file was left behind"
+
+
+def test_ctrl_c_saves_state_and_names_the_resume_command(tmp_path):
+    space = write_space(tmp_path, search={"max_trials": 3}, training={"epochs": 3})
+    command = [TUNER, "search", str(space), "--runs-dir", str(tmp_path / "runs"), "--quiet"]
+    run_dir = tmp_path / "runs" / "tiny"
+    process = subprocess.Popen([*command, "--overwrite"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_running_trial(run_dir, 2, process)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == 130
+    assert stderr.splitlines()[-1] == (
+        f"tuner: interrupted; completed trials are saved in {run_dir}; resume with: tuner search {space}"
+        f" --runs-dir {tmp_path / 'runs'} --quiet"
+    )
+    assert "Traceback" not in stderr
+    assert list(pd.read_csv(run_dir / "results.csv")["status"]) == ["completed", "running"]
+
+    resumed = subprocess.run(command, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert list(_results(run_dir)["status"]) == ["completed"] * 3
