@@ -121,11 +121,12 @@ def _interrupted(args: argparse.Namespace, argv: list[str], spec: Spec | None) -
 
 def _with_overrides(spec: Spec, args: argparse.Namespace) -> Spec:
     """The spec with command-line overrides applied, validated again as a whole."""
-    raw = spec.model_dump()
+    # Only the keys the file set: defaults would count as set, and some are refused when set (momentum for adam).
+    raw = spec.model_dump(exclude_unset=True)
     if args.max_trials is not None:
-        raw["search"]["max_trials"] = args.max_trials
+        raw.setdefault("search", {})["max_trials"] = args.max_trials
     if args.epochs is not None:
-        raw["training"]["epochs"] = args.epochs
+        raw.setdefault("training", {})["epochs"] = args.epochs
     if args.seed is not None:
         raw["seed"] = args.seed
     return Spec.model_validate(raw)

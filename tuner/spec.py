@@ -206,7 +206,10 @@ class Spec(Strict):
         if self.search.algorithm == "hyperband" and not isinstance(self.training.epochs, int):
             raise ValueError("training.epochs: hyperband schedules epochs itself; give the maximum as one number")
         if self.search.algorithm == "grid":
+            unused = set() if set(options(self.optimizer.name)) & set(MOMENTUM_OPTIMIZERS) else {"optimizer.momentum"}
             for key, value in tunables(self).items():
+                if key in unused:
+                    continue
                 if isinstance(value, Range) and value.step is None and isinstance(value.min, float):
                     raise ValueError(f"{key}: a grid needs a step for a real-valued range")
         if self.search.objective.name.endswith("loss") and not isinstance(self.training.loss, str):

@@ -9,12 +9,14 @@ def test_my_space_still_learns(tmp_path):
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from tuner.spec import Spec, load_spec
+from tuner.spec import load_spec, parse_spec
 
 
 def run_tiny_search(
@@ -32,11 +34,12 @@ def run_tiny_search(
     """
     from tuner.search import run_search
 
-    spec, _ = load_spec(space)
-    raw = spec.model_dump()
-    raw["search"].update(search, max_trials=max_trials)
-    raw["training"]["epochs"] = epochs
+    _, document = load_spec(space)
+    raw = copy.deepcopy(document.data)
+    raw.setdefault("search", {}).update(search, max_trials=max_trials)
+    raw.setdefault("training", {})["epochs"] = epochs
     if seed is not None:
         raw["seed"] = seed
-    result = run_search(Spec.model_validate(raw), Path(space).parent, Path(tmp_path), overwrite=True)
+    spec = parse_spec(dataclasses.replace(document, data=raw))
+    result = run_search(spec, Path(space).parent, Path(tmp_path), overwrite=True)
     return result.ranked

@@ -1,0 +1,75 @@
+"""Same space and seed, same results to the last bit; a configuration's losses do not depend on trial order."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pandas as pd
+from tiny_spaces import write_space
+
+from tuner import rundir
+from tuner.data import load_data
+from tuner.reproducible import first_difference
+from tuner.search import SilentListener, make_tuner, trial_seed
+from tuner.spec import load_spec
+from tuner.testing import run_tiny_search
+
+
+def _histories(run_dir):
+    return {
+        path.name: [
+            {k: v for k, v in epoch.items() if k != "seconds"} for epoch in json.loads(path.read_text())["epochs"]
+        ]
+        for path in sorted((run_dir / rundir.HISTORY_DIR).glob("*.json"))
+    }
+
+
+def test_two_searches_with_one_seed_are_bit_identical(tmp_path):
+    space = write_space(tmp_path)
+    first = run_tiny_search(space, tmp_path / "a", max_trials=3, epochs=2)
+    second = run_tiny_search(space, tmp_path / "b", max_trials=3, epochs=2)
+    pd.testing.assert_frame_equal(first.drop(columns="seconds"), second.drop(columns="seconds"))
+    assert _histories(tmp_path / "a" / "tiny") == _histories(tmp_path / "b" / "tiny")
+    assert len(_histories(tmp_path / "a" / "tiny")) == 3
+
+
+def test_another_seed_gives_other_results(tmp_path):
+    space = write_space(tmp_path)
+    first = run_tiny_search(space, tmp_path / "a", max_trials=2, epochs=1)
+    second = run_tiny_search(space, tmp_path / "b", max_trials=2, epochs=1, seed=8)
+    assert not first["objective"].equals(second["objective"])
+
+
+def test_a_trial_trains_the_same_when_run_again_after_other_trials(tmp_path):
+    space = write_space(tmp_path)
+    run_tiny_search(space, tmp_path / "runs", max_trials=3, epochs=2)
+    spec, _ = load_spec(space)
+    data = load_data(spec.data, tmp_path, spec.seed)
+    run_dir = tmp_path / "runs" / "tiny"
+    tuner = make_tuner(spec, data, run_dir, overwrite=False, listener=SilentListener())
+    # Train something unrelated first, so any leftover random state would show.
+    keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]).compile(loss="mse")
+    np.random.default_rng().random()
+    first = tuner.oracle.get_trial(tuner.oracle.start_order[0])
+    replayed = tuner.replay(first, data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), verbose=0)
+    recorded = json.loads(rundir.history_file(run_dir, first.trial_id, 0).read_text())["epochs"]
+    assert first_difference(recorded, replayed) is None
+
+
+def test_trial_seed_depends_on_configuration_and_restart_only():
+    values = {"filters_0": 8, "learning_rate": 0.01, "tuner/trial_id": "3"}
+    reordered = {"tuner/trial_id": "0", "learning_rate": 0.01, "filters_0": 8}
+    assert trial_seed(7, values, 0) == trial_seed(7, reordered, 0)
+    assert trial_seed(7, values, 0) != trial_seed(7, values, 1)
+    assert trial_seed(7, values, 0) != trial_seed(8, values, 0)
+    assert trial_seed(7, values, 0) > 0
+
+
+def test_first_difference_names_the_epoch_and_both_values():
+    recorded = [{"epoch": 1, "loss": 0.5, "seconds": 1.0}, {"epoch": 2, "loss": 0.25, "seconds": 1.0}]
+    assert first_difference(recorded, [{**epoch, "seconds": 9.0} for epoch in recorded]) is None
+    changed = [recorded[0], {"epoch": 2, "loss": 0.2500001, "seconds": 1.0}]
+    assert first_difference(recorded, changed) == "gave loss 0.2500001 in epoch 2; the search recorded 0.25"
+    assert first_difference(recorded, recorded[:1]) == "ran 1 epochs; the search ran 2"
