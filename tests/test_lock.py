@@ -1,0 +1,36 @@
+"""One search per run directory at a time."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from tiny_spaces import TUNER, write_space
+
+from tuner.errors import InputError
+from tuner.lock import run_lock
+
+
+def test_a_second_lock_on_the_same_run_is_refused_until_the_first_is_released(tmp_path):
+    refused = pytest.raises(InputError, match="another tuner search is running in")
+    with run_lock(tmp_path / "run"), refused, run_lock(tmp_path / "run"):
+        pass
+    with run_lock(tmp_path / "run"):
+        pass
+
+
+def test_search_refuses_a_run_another_search_holds_and_writes_nothing(tmp_path):
+    write_space(tmp_path)
+    with run_lock(tmp_path / "runs" / "tiny"):
+        done = subprocess.run(
+            [TUNER, "search", "space.yaml", "--runs-dir", "runs", "--overwrite"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "tuner: space.yaml:1: name: another tuner search is running in runs/tiny; wait for it to finish,"
+        " or give this space another name\n"
+    )
+    assert [path.name for path in (tmp_path / "runs" / "tiny").iterdir()] == [".lock"]
