@@ -39,7 +39,7 @@ def test_npz_path_is_read_relative_to_the_space_file(tmp_path):
 
 def test_directory_classes_come_from_sub_folders(tmp_path):
     make_image_folder(tmp_path / "images", classes=("cats", "dogs"), per_class=5)
-    spec = DataSpec(source="directory", path="images", image_size=(6, 7), color_mode="rgb")
+    spec = DataSpec(source="directory", path="images", image_size=[6, 7], color_mode="rgb")
     data = load_data(spec, tmp_path, seed=0)
     assert data.class_names == ("cats", "dogs")
     assert data.input_shape == (6, 7, 3)
