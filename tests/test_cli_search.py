@@ -37,6 +37,8 @@ def test_search_on_digits_writes_a_ranked_run(run_tuner, space_file, tmp_path):
     assert {"hp_conv_blocks", "hp_filters_0", "hp_learning_rate"} <= set(results.columns)
     assert "top trials of tiny-digits" in result.stdout
     assert "Traceback" not in result.stderr
+    resolved = run_tuner("validate", str(tmp_path / "out" / "tiny-digits" / "space.yaml"))
+    assert resolved.returncode == 0, resolved.stderr
 
 
 def test_search_resumes_and_extends_an_existing_run(run_tuner, space_file, tmp_path):
