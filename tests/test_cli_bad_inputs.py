@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from tiny_spaces import TUNER
 
+from tests.conftest import tuner_executable
 from tuner.cli import main
 
 CASES_DIR = Path(__file__).parent / "bad_inputs"
@@ -77,7 +77,9 @@ def test_bad_input_gives_its_exact_message_and_exit_2(case, tmp_path, monkeypatc
 @pytest.mark.parametrize("case", ["malformed_yaml", "python_object_tag", "too_deep_for_input", "corrupt_image"])
 def test_console_script_prints_one_line_and_exits_2(case, tmp_path):
     message = _prepare(case, tmp_path)
-    done = subprocess.run([TUNER, "validate", f"{case}.yaml"], cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run(
+        [tuner_executable(), "validate", f"{case}.yaml"], cwd=tmp_path, capture_output=True, text=True
+    )
     assert (done.returncode, done.stderr) == (2, f"tuner: {message}\n")
 
 
@@ -100,7 +102,7 @@ def test_failed_search_with_overwrite_keeps_the_previous_run(tmp_path):
     previous.mkdir(parents=True)
     (previous / "results.csv").write_text("rank,trial\n1,0\n")
     done = subprocess.run(
-        [TUNER, "search", "missing_data_path.yaml", "--runs-dir", "runs", "--overwrite"],
+        [tuner_executable(), "search", "missing_data_path.yaml", "--runs-dir", "runs", "--overwrite"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -6,12 +6,23 @@ import json
 import subprocess
 
 import pandas as pd
-from tiny_spaces import TUNER, write_space
+
+from tests.conftest import tuner_executable
+from tests.tiny_spaces import write_tiny_space
 
 
 def test_check_passes_on_a_seeded_search_and_fails_when_a_recorded_loss_differs(tmp_path):
-    write_space(tmp_path)
-    command = [TUNER, "search", "space.yaml", "--runs-dir", "runs", "--max-trials", "2", "--check-reproducible"]
+    write_tiny_space(tmp_path)
+    command = [
+        tuner_executable(),
+        "search",
+        "space.yaml",
+        "--runs-dir",
+        "runs",
+        "--max-trials",
+        "2",
+        "--check-reproducible",
+    ]
     first = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     assert "reproducible: the best trial trained again gave identical losses" in first.stdout

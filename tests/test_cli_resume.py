@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tiny_spaces import TUNER, write_space
 
+from tests.conftest import tuner_executable
+from tests.tiny_spaces import write_tiny_space
 from tuner.testing import run_tiny_search
 
 GRID = {
@@ -48,8 +49,10 @@ def _uninterrupted(space: Path, tmp_path: Path, algorithm: str) -> pd.DataFrame:
 @pytest.mark.parametrize("algorithm", ["random", "grid"])
 def test_kill_9_mid_trial_then_resume_equals_an_uninterrupted_run(algorithm, tmp_path):
     sections = GRID if algorithm == "grid" else {}
-    space = write_space(tmp_path, search={"algorithm": algorithm, "max_trials": 3}, training={"epochs": 3}, **sections)
-    command = [TUNER, "search", str(space), "--runs-dir", str(tmp_path / "runs"), "--quiet"]
+    space = write_tiny_space(
+        tmp_path, search={"algorithm": algorithm, "max_trials": 3}, training={"epochs": 3}, **sections
+    )
+    command = [tuner_executable(), "search", str(space), "--runs-dir", str(tmp_path / "runs"), "--quiet"]
     run_dir = tmp_path / "runs" / "tiny"
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_for_running_trial(run_dir, 2, process)
@@ -70,8 +73,8 @@ def test_kill_9_mid_trial_then_resume_equals_an_uninterrupted_run(algorithm, tmp
 
 
 def test_ctrl_c_saves_state_and_names_the_resume_command(tmp_path):
-    space = write_space(tmp_path, search={"max_trials": 3}, training={"epochs": 3})
-    command = [TUNER, "search", str(space), "--runs-dir", str(tmp_path / "runs"), "--quiet"]
+    space = write_tiny_space(tmp_path, search={"max_trials": 3}, training={"epochs": 3})
+    command = [tuner_executable(), "search", str(space), "--runs-dir", str(tmp_path / "runs"), "--quiet"]
     run_dir = tmp_path / "runs" / "tiny"
     process = subprocess.Popen([*command, "--overwrite"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for_running_trial(run_dir, 2, process)

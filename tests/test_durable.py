@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-from tiny_spaces import write_space
 
+from tests.tiny_spaces import write_tiny_space
 from tuner.cli import main
 
 GRID = {
@@ -22,7 +22,7 @@ def _search(space, runs, trials):
 
 
 def test_a_grid_search_resumed_between_trials_continues_its_walk(tmp_path):
-    space = write_space(tmp_path, **GRID)
+    space = write_tiny_space(tmp_path, **GRID)
     _search(space, tmp_path / "resumed", 2)
     resumed = _search(space, tmp_path / "resumed", 4)
     pd.testing.assert_frame_equal(resumed, _search(space, tmp_path / "straight", 4))
@@ -30,7 +30,7 @@ def test_a_grid_search_resumed_between_trials_continues_its_walk(tmp_path):
 
 
 def test_a_trial_saved_before_the_oracle_knew_it_is_created_again(tmp_path):
-    space = write_space(tmp_path)
+    space = write_tiny_space(tmp_path)
     project = tmp_path / "resumed" / "tiny" / "keras_tuner"
     _search(space, tmp_path / "resumed", 2)
     # What a kill between keras-tuner's two writes leaves: trial.json of a trial oracle.json never started.

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 from keras_tuner.errors import FailedTrialError
-from tiny_spaces import TUNER, write_space
 
+from tests.conftest import tuner_executable
+from tests.tiny_spaces import write_tiny_space
 from tuner.errors import SearchStoppedError
 from tuner.failures import check_finite, failure_reason, failure_streak, stop_if_failing
 from tuner.testing import run_tiny_search
@@ -50,7 +51,7 @@ def test_only_the_latest_failures_count_towards_the_limit(tmp_path):
 
 
 def test_a_diverging_trial_is_recorded_as_failed_and_the_search_goes_on(tmp_path):
-    space = write_space(
+    space = write_tiny_space(
         tmp_path,
         optimizer={"name": "sgd", "learning_rate": {"values": [DIVERGING, 0.01]}, "momentum": 0.0},
         model={"conv_blocks": 1, "filters": 4},
@@ -66,14 +67,14 @@ def test_a_diverging_trial_is_recorded_as_failed_and_the_search_goes_on(tmp_path
 
 
 def test_consecutive_failures_stop_the_search_with_one_line_and_keep_the_trials(tmp_path):
-    space = write_space(
+    space = write_tiny_space(
         tmp_path,
         optimizer={"name": "sgd", "learning_rate": DIVERGING, "momentum": {"values": [0.0, 0.5, 0.9]}},
         search={"max_trials": 3, "max_consecutive_failures": 2},
     )
     runs = tmp_path / "runs"
     done = subprocess.run(
-        [TUNER, "search", str(space), "--runs-dir", str(runs), "--quiet"], capture_output=True, text=True
+        [tuner_executable(), "search", str(space), "--runs-dir", str(runs), "--quiet"], capture_output=True, text=True
     )
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1] == (

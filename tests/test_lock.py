@@ -5,8 +5,9 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from tiny_spaces import TUNER, write_space
 
+from tests.conftest import tuner_executable
+from tests.tiny_spaces import write_tiny_space
 from tuner.errors import InputError
 from tuner.lock import run_lock
 
@@ -20,10 +21,10 @@ def test_a_second_lock_on_the_same_run_is_refused_until_the_first_is_released(tm
 
 
 def test_search_refuses_a_run_another_search_holds_and_writes_nothing(tmp_path):
-    write_space(tmp_path)
+    write_tiny_space(tmp_path)
     with run_lock(tmp_path / "runs" / "tiny"):
         done = subprocess.run(
-            [TUNER, "search", "space.yaml", "--runs-dir", "runs", "--overwrite"],
+            [tuner_executable(), "search", "space.yaml", "--runs-dir", "runs", "--overwrite"],
             cwd=tmp_path,
             capture_output=True,
             text=True,

@@ -7,8 +7,8 @@ import json
 import keras
 import numpy as np
 import pandas as pd
-from tiny_spaces import write_space
 
+from tests.tiny_spaces import write_tiny_space
 from tuner import rundir
 from tuner.data import load_data
 from tuner.reproducible import first_difference
@@ -27,7 +27,7 @@ def _histories(run_dir):
 
 
 def test_two_searches_with_one_seed_are_bit_identical(tmp_path):
-    space = write_space(tmp_path)
+    space = write_tiny_space(tmp_path)
     first = run_tiny_search(space, tmp_path / "a", max_trials=3, epochs=2)
     second = run_tiny_search(space, tmp_path / "b", max_trials=3, epochs=2)
     pd.testing.assert_frame_equal(first.drop(columns="seconds"), second.drop(columns="seconds"))
@@ -36,14 +36,14 @@ def test_two_searches_with_one_seed_are_bit_identical(tmp_path):
 
 
 def test_another_seed_gives_other_results(tmp_path):
-    space = write_space(tmp_path)
+    space = write_tiny_space(tmp_path)
     first = run_tiny_search(space, tmp_path / "a", max_trials=2, epochs=1)
     second = run_tiny_search(space, tmp_path / "b", max_trials=2, epochs=1, seed=8)
     assert not first["objective"].equals(second["objective"])
 
 
 def test_a_trial_trains_the_same_when_run_again_after_other_trials(tmp_path):
-    space = write_space(tmp_path)
+    space = write_tiny_space(tmp_path)
     run_tiny_search(space, tmp_path / "runs", max_trials=3, epochs=2)
     spec, _ = load_spec(space)
     data = load_data(spec.data, tmp_path, spec.seed)

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import pytest
-from tiny_spaces import write_space
 
+from tests.tiny_spaces import write_tiny_space
 from tuner.errors import InputError
 from tuner.testing import run_tiny_search
 
 
 def test_run_tiny_search_returns_the_ranked_trials(tmp_path):
-    ranked = run_tiny_search(write_space(tmp_path), tmp_path / "runs", max_trials=2, epochs=1)
+    ranked = run_tiny_search(write_tiny_space(tmp_path), tmp_path / "runs", max_trials=2, epochs=1)
     assert list(ranked["rank"]) == [1, 2]
     assert ranked["objective"].is_monotonic_increasing
     assert (tmp_path / "runs" / "tiny" / "results.csv").exists()
 
 
 def test_run_tiny_search_can_change_the_algorithm(tmp_path):
-    space = write_space(
+    space = write_tiny_space(
         tmp_path,
         optimizer={"learning_rate": {"values": [0.01, 0.05]}, "name": "adam"},
         model={"conv_blocks": 1, "filters": 4},
@@ -27,6 +27,6 @@ def test_run_tiny_search_can_change_the_algorithm(tmp_path):
 
 
 def test_run_tiny_search_raises_input_errors(tmp_path):
-    space = write_space(tmp_path, data={"path": "missing.npz"})
+    space = write_tiny_space(tmp_path, data={"path": "missing.npz"})
     with pytest.raises(InputError, match="does not exist"):
         run_tiny_search(space, tmp_path / "runs")

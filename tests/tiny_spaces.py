@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +38,9 @@ def tiny_space(**sections: Any) -> dict[str, Any]:
     return space
 
 
-def write_space(folder: Path, name: str = "space.yaml", **sections: Any) -> Path:
+def write_tiny_space(folder: Path, name: str = "space.yaml", **sections: Any) -> Path:
     """Write ``tiny_space(**sections)`` and its data into ``folder``; returns the YAML file."""
     write_digits_npz(folder)
     path = folder / name
     path.write_text(yaml.safe_dump(tiny_space(**sections), sort_keys=False), encoding="utf-8")
     return path
-
-
-# The console script installed next to the interpreter running the tests.
-TUNER = str(Path(sys.executable).with_name("tuner"))
