@@ -42,7 +42,7 @@ def _results(run_dir: Path) -> pd.DataFrame:
 
 
 def _uninterrupted(space: Path, tmp_path: Path, algorithm: str) -> pd.DataFrame:
-    run_tiny_search(space, tmp_path / "uninterrupted", max_trials=3, epochs=3, algorithm=algorithm)
+    run_tiny_search(space, tmp_path / "uninterrupted", max_trials=3, epochs=2, algorithm=algorithm)
     return _results(tmp_path / "uninterrupted" / "tiny")
 
 
@@ -50,7 +50,7 @@ def _uninterrupted(space: Path, tmp_path: Path, algorithm: str) -> pd.DataFrame:
 def test_kill_9_mid_trial_then_resume_equals_an_uninterrupted_run(algorithm, tmp_path):
     sections = GRID if algorithm == "grid" else {}
     space = write_tiny_space(
-        tmp_path, search={"algorithm": algorithm, "max_trials": 3}, training={"epochs": 3}, **sections
+        tmp_path, search={"algorithm": algorithm, "max_trials": 3}, training={"epochs": 2}, **sections
     )
     command = [tuner_executable(), "search", str(space), "--runs-dir", str(tmp_path / "runs"), "--quiet"]
     run_dir = tmp_path / "runs" / "tiny"
@@ -73,7 +73,7 @@ def test_kill_9_mid_trial_then_resume_equals_an_uninterrupted_run(algorithm, tmp
 
 
 def test_ctrl_c_saves_state_and_names_the_resume_command(tmp_path):
-    space = write_tiny_space(tmp_path, search={"max_trials": 3}, training={"epochs": 3})
+    space = write_tiny_space(tmp_path, search={"max_trials": 3}, training={"epochs": 2})
     command = [tuner_executable(), "search", str(space), "--runs-dir", str(tmp_path / "runs"), "--quiet"]
     run_dir = tmp_path / "runs" / "tiny"
     process = subprocess.Popen([*command, "--overwrite"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -9,20 +9,20 @@ import pytest
 from tests.conftest import tuner_executable
 from tests.tiny_spaces import write_tiny_space
 from tuner.errors import InputError
-from tuner.lock import run_lock
+from tuner.lock import RunLock
 
 
 def test_a_second_lock_on_the_same_run_is_refused_until_the_first_is_released(tmp_path):
     refused = pytest.raises(InputError, match="another tuner search is running in")
-    with run_lock(tmp_path / "run"), refused, run_lock(tmp_path / "run"):
+    with RunLock(tmp_path / "run"), refused, RunLock(tmp_path / "run"):
         pass
-    with run_lock(tmp_path / "run"):
+    with RunLock(tmp_path / "run"):
         pass
 
 
 def test_search_refuses_a_run_another_search_holds_and_writes_nothing(tmp_path):
     write_tiny_space(tmp_path)
-    with run_lock(tmp_path / "runs" / "tiny"):
+    with RunLock(tmp_path / "runs" / "tiny"):
         done = subprocess.run(
             [tuner_executable(), "search", "space.yaml", "--runs-dir", "runs", "--overwrite"],
             cwd=tmp_path,

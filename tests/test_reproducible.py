@@ -28,11 +28,11 @@ def _histories(run_dir):
 
 def test_two_searches_with_one_seed_are_bit_identical(tmp_path):
     space = write_tiny_space(tmp_path)
-    first = run_tiny_search(space, tmp_path / "a", max_trials=3, epochs=2)
-    second = run_tiny_search(space, tmp_path / "b", max_trials=3, epochs=2)
+    first = run_tiny_search(space, tmp_path / "a", max_trials=2, epochs=2)
+    second = run_tiny_search(space, tmp_path / "b", max_trials=2, epochs=2)
     pd.testing.assert_frame_equal(first.drop(columns="seconds"), second.drop(columns="seconds"))
     assert _histories(tmp_path / "a" / "tiny") == _histories(tmp_path / "b" / "tiny")
-    assert len(_histories(tmp_path / "a" / "tiny")) == 3
+    assert len(_histories(tmp_path / "a" / "tiny")) == 2
 
 
 def test_another_seed_gives_other_results(tmp_path):
@@ -44,7 +44,7 @@ def test_another_seed_gives_other_results(tmp_path):
 
 def test_a_trial_trains_the_same_when_run_again_after_other_trials(tmp_path):
     space = write_tiny_space(tmp_path)
-    run_tiny_search(space, tmp_path / "runs", max_trials=3, epochs=2)
+    run_tiny_search(space, tmp_path / "runs", max_trials=2, epochs=2)
     spec, _ = load_spec(space)
     data = load_data(spec.data, tmp_path, spec.seed)
     run_dir = tmp_path / "runs" / "tiny"

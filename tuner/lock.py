@@ -2,34 +2,46 @@
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
 from pathlib import Path
+from types import TracebackType
 
 from tuner.errors import InputError
 
 LOCK_FILE = ".lock"
 
 
-@contextlib.contextmanager
-def run_lock(run_dir: Path) -> Iterator[None]:
-    """Hold the run directory's lock for the life of a search; refuse at once if another process holds it.
+class RunLock:
+    """Held for the life of a search; entering refuses at once if another process holds it.
 
     The kernel drops an ``flock`` when its process dies, even by ``kill -9``, so a crash never leaves a stale lock.
     The lock file stays empty and is never replaced: replacing it would give a second process another file to lock.
+    A class, not ``contextlib.contextmanager``: that one assigns ``__traceback__``, which the frozen InputError refuses.
     """
-    run_dir.mkdir(parents=True, exist_ok=True)
-    handle = os.open(run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        self._handle: int | None = None
+
+    def __enter__(self) -> RunLock:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        handle = os.open(self.run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            os.close(handle)
             raise InputError(
-                f"another tuner search is running in {run_dir}; wait for it to finish, or give this space another name",
+                f"another tuner search is running in {self.run_dir}; wait for it to finish,"
+                " or give this space another name",
                 key="name",
             ) from None
-        yield
-    finally:
-        os.close(handle)
+        self._handle = handle
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._handle is not None:
+            os.close(self._handle)
+            self._handle = None

@@ -28,7 +28,7 @@ from tuner.errors import InputError
 from tuner.failures import check_finite, failure_reason, stop_if_failing
 from tuner.hypermodel import CNNHyperModel, check_depth
 from tuner.interrupt import StopOnCtrlC
-from tuner.lock import LOCK_FILE, run_lock
+from tuner.lock import LOCK_FILE, RunLock
 from tuner.reproducible import check_replay, enable_determinism
 from tuner.spec import Spec
 from tuner.task import check_losses
@@ -244,7 +244,7 @@ def run_search(
     check_losses(spec.training.loss, data.num_classes)
     check_depth(spec, data.input_shape)
     run_dir = runs_dir / spec.name
-    with run_lock(run_dir):
+    with RunLock(run_dir):
         prepare_run_dir(run_dir, spec, overwrite)
         tuner = make_tuner(spec, data, run_dir, overwrite, listener)
         done = len(tuner.oracle.trials)
