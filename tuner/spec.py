@@ -28,7 +28,7 @@ from tuner.yamlsource import YamlDocument, load_yaml
 
 T = TypeVar("T")
 
-FIXED, CHOICE, RANGE = "<fixed>", "<choice>", "<range>"
+FIXED, CHOICE, RANGE, PER_BLOCK = "<fixed>", "<choice>", "<range>", "<per-block>"
 TUNABLE_KEYS = ("values", "min", "max", "step", "sampling")
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw", "nadam")
 MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")
@@ -84,12 +84,20 @@ def _form_of(value: Any) -> str:
     return FIXED
 
 
-def _tunable(scalar: Any, numeric: bool) -> Any:
-    """The annotation for a key that may be fixed, a choice, or (when numeric) a range."""
+def _form_or_list(value: Any) -> str:
+    """Like ``_form_of``, with a list read as one fixed value per conv block."""
+    return PER_BLOCK if isinstance(value, list) else _form_of(value)
+
+
+def _tunable(scalar: Any, numeric: bool, per_block: bool = False) -> Any:
+    """The annotation for a key that may be fixed, a choice, (when numeric) a range, or a list per block."""
     members: list[Any] = [Annotated[scalar, Tag(FIXED)], Annotated[Choice[scalar], Tag(CHOICE)]]
     if numeric:
         members.append(Annotated[Range[scalar], Tag(RANGE)])
-    return Annotated[Union[tuple(members)], Discriminator(_form_of)]  # noqa: UP007 (built at run time)
+    if per_block:
+        members.append(Annotated[Annotated[list[scalar], Field(min_length=1)], Tag(PER_BLOCK)])
+    discriminator = _form_or_list if per_block else _form_of
+    return Annotated[Union[tuple(members)], Discriminator(discriminator)]  # noqa: UP007 (built at run time)
 
 
 PositiveInt = Annotated[int, Field(ge=1)]
@@ -121,7 +129,8 @@ class ModelSpec(Strict):
     """The CNN family: conv blocks, then an optional dense layer, then the readout."""
 
     conv_blocks: _tunable(PositiveInt, numeric=True) = Range[int](min=1, max=3)
-    filters: _tunable(PositiveInt, numeric=True) = Choice[int](values=[8, 16, 32, 64])
+    # A list fixes each block's filters (as ``tuner export`` writes them); other forms apply to every block.
+    filters: _tunable(PositiveInt, numeric=True, per_block=True) = Choice[int](values=[8, 16, 32, 64])
     kernel_size: _tunable(PositiveInt, numeric=True) = 3
     pooling: _tunable(Literal["max", "avg", "none"], numeric=False) = "max"
     batch_norm: _tunable(bool, numeric=False) = False
@@ -150,6 +159,8 @@ class TrainingSpec(Strict):
     batch_size: _tunable(PositiveInt, numeric=True) = Choice[int](values=[32, 64])
     loss: _tunable(Literal[LOSSES], numeric=False) = "auto"
     early_stopping: NonNegativeInt = 3
+    # Each restart trains the same configuration from another seed; reports rank by the mean objective.
+    restarts: PositiveInt = 1
 
 
 class Objective(Strict):
@@ -208,6 +219,11 @@ class Spec(Strict):
             for key, value in tunables(self).items():
                 if isinstance(value, Range) and value.step is None and isinstance(value.min, float):
                     raise ValueError(f"{key}: a grid needs a step for a real-valued range")
+        if isinstance(self.model.filters, list) and len(self.model.filters) < largest(self.model.conv_blocks):
+            raise ValueError(
+                f"model.filters: gives {len(self.model.filters)} per-block values but conv_blocks can be"
+                f" {largest(self.model.conv_blocks)}; give one per block"
+            )
         if self.search.objective.name.endswith("loss") and not isinstance(self.training.loss, str):
             raise ValueError(
                 "training.loss: losses of different kinds cannot be ranked by one loss objective;"
@@ -223,6 +239,11 @@ def options(value: Any) -> list[Any]:
     if isinstance(value, Range):
         raise TypeError("a range has no finite list of options")
     return [value]
+
+
+def largest(value: Any) -> Any:
+    """The largest value a fixed, choice or range key can take."""
+    return value.max if isinstance(value, Range) else max(options(value))
 
 
 def tunables(spec: Spec) -> dict[str, Any]:
@@ -275,7 +296,7 @@ def _default_name(path: str) -> str:
 def _first_problem(error: ValidationError, document: YamlDocument) -> InputError:
     """Turn pydantic's first error into one located, readable InputError."""
     problem = error.errors(include_url=False)[0]
-    loc = [str(part) for part in problem["loc"] if part not in (FIXED, CHOICE, RANGE)]
+    loc = [str(part) for part in problem["loc"] if part not in (FIXED, CHOICE, RANGE, PER_BLOCK)]
     message = _readable(problem, loc)
     key = ".".join(loc)
     explicit = re.match(r"^([a-z_][a-z_.]*): (.*)$", message)
