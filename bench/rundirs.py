@@ -202,3 +202,30 @@ def _write_trial(
         },
     )
     return clock
+
+
+TINY_SPACE = """\
+name: tiny
+seed: 7
+data: {source: digits}
+model:
+  conv_blocks: {min: 1, max: 2}
+  filters: {values: [4, 8]}
+  dense_units: 0
+optimizer:
+  name: {values: [adam, sgd]}
+  learning_rate: {min: 0.001, max: 0.01, sampling: log}
+training:
+  epochs: 1
+  batch_size: 64
+  restarts: 2
+search:
+  max_trials: 2
+"""
+
+
+def write_tiny_space(directory: Path) -> Path:
+    """A space small enough for end-to-end tests of real searches: 2 trials x 2 restarts x 1 epoch on digits."""
+    path = directory / "tiny.yaml"
+    path.write_text(TINY_SPACE, encoding="utf-8")
+    return path

@@ -89,7 +89,7 @@ def duration(seconds: float | None) -> str:
 def table_columns(ranked: pd.DataFrame) -> list[tuple[str, str]]:
     """(column, header) pairs of the HTML table: everything but fixed hyperparameters and the failure text."""
     tuned = [f"{HP_PREFIX}{name}" for name in ranked.attrs.get("tuned", [])]
-    several = "restarts" in ranked.columns and ranked["restarts"].fillna(0).max() > 1
+    several = "restarts" in ranked.columns and (ranked["restarts"].fillna(0) > 1).any()
     skipped = {"message", *(() if several else ("objective_std", "objective_best", "restarts"))}
     metrics = [c for c in ranked.columns if c not in (*LEADING, *TRAILING, "rank") and not c.startswith(HP_PREFIX)]
     names = ["rank", *LEADING, *metrics, *TRAILING]

@@ -36,7 +36,7 @@ def summary_columns(ranked: pd.DataFrame, top: int, leading: tuple[str, ...] = (
     if not shown.empty and (shown["status"] != "completed").any():
         columns += [("status", "status"), ("message", "reason")]
     columns.append(("objective", ranked.attrs.get("objective", "objective")))
-    if "restarts" in ranked.columns and ranked["restarts"].fillna(0).max() > 1:
+    if "restarts" in ranked.columns and (ranked["restarts"].fillna(0) > 1).any():
         columns += [("objective_std", "± std"), ("objective_best", "best")]
     if "params" in ranked.columns and ranked["params"].notna().any():
         columns.append(("params", "params"))

@@ -50,7 +50,10 @@ def export_trial(run_dir: Path, rank_wanted: int, output: Path) -> Exported:
     weights = trial_dir / CHECKPOINT_FILE
     if not weights.exists():
         raise InputError(f"{run_dir}: trial {trial_id} has no checkpoint ({weights} is missing)")
+    fixed = fixed_space(run.space, values, trial_id)
     model = build_model(values, shapes[0], shapes[1])
+    # The checkpoint holds the optimiser's state too; building it first lets that load instead of being skipped.
+    model.optimizer.build(model.trainable_variables)
     model.load_weights(weights)
     rundir.save_atomic(output, model.save)
     space_path = output.with_suffix(".yaml")
@@ -59,7 +62,7 @@ def export_trial(run_dir: Path, rank_wanted: int, output: Path) -> Exported:
         f"# Trial {trial_id} of {run_dir} (rank {rank_wanted}, {run.objective} {objective:.6g}),"
         f" every hyperparameter fixed.\n# Retrain it with: tuner search {space_path.name}\n"
     )
-    rundir.write_atomic(space_path, comment + yaml.safe_dump(fixed_space(run.space, values, trial_id), sort_keys=False))
+    rundir.write_atomic(space_path, comment + yaml.safe_dump(fixed, sort_keys=False))
     return Exported(trial=trial_id, model_path=output, space_path=space_path, params=int(model.count_params()))
 
 
@@ -81,7 +84,11 @@ def fixed_space(space: dict[str, Any], values: dict[str, Any], trial_id: str) ->
     fixed = copy.deepcopy(space)
     fixed["name"] = f"{space['name']}-trial-{trial_id}"
     # Data settings at their defaults are left out: the file states what differs and the hyperparameters.
-    defaults = {key: json.loads(json.dumps(info.default)) for key, info in DataSpec.model_fields.items()}
+    defaults = {
+        key: json.loads(json.dumps(info.default))
+        for key, info in DataSpec.model_fields.items()
+        if not info.is_required()
+    }
     fixed["data"] = {key: value for key, value in space["data"].items() if value != defaults.get(key)}
     for dotted, short in HP_NAMES.items():
         section, key = dotted.split(".")

@@ -152,7 +152,7 @@ class EpochRecorder(keras.callbacks.Callback):
 
 def resolved_yaml(spec: Spec) -> str:
     """The spec with every default filled in, as YAML that ``tuner search`` reads back unchanged."""
-    return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)
+    return yaml.safe_dump(spec.model_dump(mode="json", warnings=False), sort_keys=False)
 
 
 def prepare_run_dir(run_dir: Path, spec: Spec, overwrite: bool) -> None:
