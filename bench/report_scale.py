@@ -35,7 +35,9 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         started = time.perf_counter()
-        run_dir = write_run(Path(scratch) / "run", random_trials(args.trials, restarts=args.restarts), restarts=args.restarts)
+        run_dir = write_run(
+            Path(scratch) / "run", random_trials(args.trials, restarts=args.restarts), restarts=args.restarts
+        )
         print(f"generated {args.trials} trials x {args.restarts} restart(s): {time.perf_counter() - started:.2f} s")
         times = []
         for _ in range(args.repeat):

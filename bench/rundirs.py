@@ -51,7 +51,16 @@ def digits_space(epochs: int = 4) -> list[dict[str, Any]]:
         choice("filters_0", [8, 16, 32, 64]),
         choice("filters_1", [8, 16, 32, 64], parent=("conv_blocks", [2, 3])),
         choice("filters_2", [8, 16, 32, 64], parent=("conv_blocks", [3])),
-        _item("Float", "momentum", [_parent("optimizer", ["sgd"])], default=0.0, min_value=0.0, max_value=0.9, step=None, sampling="linear"),
+        _item(
+            "Float",
+            "momentum",
+            [_parent("optimizer", ["sgd"])],
+            default=0.0,
+            min_value=0.0,
+            max_value=0.9,
+            step=None,
+            sampling="linear",
+        ),
     ]
 
 
@@ -86,7 +95,11 @@ def sample_values(space: list[dict[str, Any]], rng: random.Random) -> dict[str, 
             values[config["name"]] = rng.randrange(config["min_value"], config["max_value"] + 1, config["step"] or 1)
         else:
             lo, hi = config["min_value"], config["max_value"]
-            value = math.exp(rng.uniform(math.log(lo), math.log(hi))) if config["sampling"] == "log" else rng.uniform(lo, hi)
+            value = (
+                math.exp(rng.uniform(math.log(lo), math.log(hi)))
+                if config["sampling"] == "log"
+                else rng.uniform(lo, hi)
+            )
             step = config.get("step")
             values[config["name"]] = round(round(value / step) * step, 10) if step else value
     return values
@@ -138,7 +151,10 @@ def write_run(
     for trial_id, trial in zip(ids, trials, strict=True):
         clock = _write_trial(run_dir, trial_id, trial, space, objective, direction, clock)
     project = rundir.project_dir(run_dir)
-    hashes = {trial_id: hashlib.md5(json.dumps(t.values, sort_keys=True).encode()).hexdigest() for trial_id, t in zip(ids, trials, strict=True)}
+    hashes = {
+        trial_id: hashlib.md5(json.dumps(t.values, sort_keys=True).encode()).hexdigest()
+        for trial_id, t in zip(ids, trials, strict=True)
+    }
     defaults = {item["config"]["name"]: item["config"].get("value", item["config"].get("default")) for item in space}
     rundir.write_json(
         project / "oracle.json",
@@ -162,11 +178,22 @@ def write_run(
 
 def _metrics(loss: float) -> dict[str, float]:
     """Every metric of one epoch, derived from its validation loss."""
-    return {"loss": loss * 0.9, "accuracy": max(0.0, 1 - loss / 2.4), "val_loss": loss, "val_accuracy": max(0.0, 1 - loss / 2.5)}
+    return {
+        "loss": loss * 0.9,
+        "accuracy": max(0.0, 1 - loss / 2.4),
+        "val_loss": loss,
+        "val_accuracy": max(0.0, 1 - loss / 2.5),
+    }
 
 
 def _write_trial(
-    run_dir: Path, trial_id: str, trial: FakeTrial, space: list[dict[str, Any]], objective: str, direction: str, clock: float
+    run_dir: Path,
+    trial_id: str,
+    trial: FakeTrial,
+    space: list[dict[str, Any]],
+    objective: str,
+    direction: str,
+    clock: float,
 ) -> float:
     """Write one trial's keras-tuner record and its histories; return the clock after it."""
     pick = min if direction == "min" else max

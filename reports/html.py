@@ -39,19 +39,23 @@ def environment() -> jinja2.Environment:
 def render_report(run: Run, ranked: pd.DataFrame) -> str:
     """The whole report of ``run`` as an HTML string."""
     weights = importance(ranked)
-    return environment().get_template("report.html.j2").render(
-        title=str(run.space.get("name", run.run_dir.name)),
-        summary=summary(run, ranked),
-        space_yaml=yaml.safe_dump(run.space, sort_keys=False),
-        columns=table_columns(ranked),
-        rows=table_rows(ranked),
-        plots=figures(run, ranked, weights),
-        per_hyperparameter=[
-            Markup(plots.objective_vs_hyperparameter(ranked, item, run.objective))
-            for item in run.hyperparameters
-            if item["class_name"] != "Fixed"
-        ],
-        importance=[(name, f"{value:.3f}") for name, value in zip(weights["hyperparameter"], weights["importance"])],
+    return (
+        environment()
+        .get_template("report.html.j2")
+        .render(
+            title=str(run.space.get("name", run.run_dir.name)),
+            summary=summary(run, ranked),
+            space_yaml=yaml.safe_dump(run.space, sort_keys=False),
+            columns=table_columns(ranked),
+            rows=table_rows(ranked),
+            plots=figures(run, ranked, weights),
+            per_hyperparameter=[
+                Markup(plots.objective_vs_hyperparameter(ranked, item, run.objective))
+                for item in run.hyperparameters
+                if item["class_name"] != "Fixed"
+            ],
+            has_importance=not weights.empty,
+        )
     )
 
 
@@ -61,17 +65,26 @@ def summary(run: Run, ranked: pd.DataFrame) -> list[tuple[str, str]]:
     search, training, data = space.get("search", {}), space.get("training", {}), space.get("data", {})
     counts = ranked["status"].value_counts() if not ranked.empty else pd.Series(dtype=int)
     best = ranked[ranked["rank"] == 1]
-    fixed = [f"{item['config']['name']}={item['config']['value']}" for item in run.hyperparameters if "value" in item["config"]]
+    budget = f"{search.get('max_trials')} trials, {training.get('epochs')} epochs"
+    budget += f", {training.get('restarts', 1)} restart(s) each"
+    fixed = [
+        f"{item['config']['name']}={item['config']['value']}"
+        for item in run.hyperparameters
+        if "value" in item["config"]
+    ]
     return [
         ("run", str(space.get("name", run.run_dir.name))),
         ("data", " ".join(str(part) for part in (data.get("source"), data.get("path")) if part)),
         ("algorithm", str(search.get("algorithm", ""))),
         ("objective", f"{run.objective} ({run.direction}imised)"),
-        ("budget", f"{search.get('max_trials')} trials, {training.get('epochs')} epochs, {training.get('restarts', 1)} restart(s) each"),
+        ("budget", budget),
         ("seed", str(space.get("seed", ""))),
         ("wall time", duration(run.wall_seconds)),
         ("trials", ", ".join(f"{count} {status}" for status, count in counts.items()) or "none yet"),
-        ("best trial", f"{best['trial'].iloc[0]}: {run.objective} {cell(best['objective'].iloc[0])}" if len(best) else "none yet"),
+        (
+            "best trial",
+            f"{best['trial'].iloc[0]}: {run.objective} {cell(best['objective'].iloc[0])}" if len(best) else "none yet",
+        ),
         ("fixed", ", ".join(fixed)),
     ]
 

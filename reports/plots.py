@@ -110,7 +110,14 @@ def frame(x: Scale | None, y: Scale, x_title: str, y_title: str, width: int, hei
         parts.append(f'<line y1="{TOP}" y2="{height - BOTTOM}" x1="{x(tick)}" x2="{x(tick)}" class="grid"/>')
         parts.append(text(x(tick), height - BOTTOM + 16, tick))
     parts.append(text((LEFT + width - RIGHT) / 2, height - 8, x_title, extra='class="title"'))
-    parts.append(text(14, (TOP + height - BOTTOM) / 2, y_title, extra=f'class="title" transform="rotate(-90 14 {(TOP + height - BOTTOM) / 2})"'))
+    parts.append(
+        text(
+            14,
+            (TOP + height - BOTTOM) / 2,
+            y_title,
+            extra=f'class="title" transform="rotate(-90 14 {(TOP + height - BOTTOM) / 2})"',
+        )
+    )
     return parts
 
 

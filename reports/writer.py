@@ -11,6 +11,7 @@ from reports.ranking import rank
 from reports.records import load_run
 from tuner import rundir
 
+
 def write_reports(run_dir: Path, csv_path: Path | None = None, html_path: Path | None = None) -> pd.DataFrame:
     """Rank the run's trials, write the CSV and the HTML report (by default inside the run) and return the ranking."""
     run = load_run(run_dir)

@@ -20,7 +20,9 @@ def _values(run_dir: Path, trial_id: str) -> dict:
 
 
 def test_export_then_retrain_from_the_yaml_gives_the_same_hyperparameters(tmp_path: Path):
-    assert tuner("search", str(write_tiny_space(tmp_path)), "--runs-dir", "runs", "--quiet", cwd=tmp_path).returncode == 0
+    assert (
+        tuner("search", str(write_tiny_space(tmp_path)), "--runs-dir", "runs", "--quiet", cwd=tmp_path).returncode == 0
+    )
     run_dir = tmp_path / "runs" / "tiny"
     ranked = pd.read_csv(run_dir / "results.csv", dtype={"trial": str})
     exported = tuner("export", str(run_dir), "--rank", "2", "--output", "out/second.keras", cwd=tmp_path)

@@ -26,7 +26,12 @@ def searched(tmp_path_factory) -> Path:
 
 def test_search_writes_both_reports_with_every_restart(searched: Path):
     assert (searched / "report.html").read_text().count("<tr class=") == 2
-    assert sorted(path.name for path in (searched / "history").iterdir()) == ["0-0.json", "0-1.json", "1-0.json", "1-1.json"]
+    assert sorted(path.name for path in (searched / "history").iterdir()) == [
+        "0-0.json",
+        "0-1.json",
+        "1-0.json",
+        "1-1.json",
+    ]
     table = pd.read_csv(searched / "results.csv", dtype={"trial": str}).set_index("trial")
     assert table["restarts"].tolist() == [2, 2]
     assert table["objective_std"].notna().all() and (table["params"] > 0).all()
@@ -38,7 +43,9 @@ def test_search_writes_both_reports_with_every_restart(searched: Path):
 
 def test_report_prints_each_format_and_writes_chosen_paths(tmp_path: Path):
     run_dir = write_run(tmp_path / "run", random_trials(6))
-    md = tuner("report", str(run_dir), "--top", "2", "--format", "md", "--csv", "out.csv", "--html", "out.html", cwd=tmp_path)
+    md = tuner(
+        "report", str(run_dir), "--top", "2", "--format", "md", "--csv", "out.csv", "--html", "out.html", cwd=tmp_path
+    )
     assert md.returncode == 0, md.stderr
     assert md.stdout.splitlines()[0].startswith("| rank | trial |") and len(md.stdout.splitlines()) == 4
     assert (tmp_path / "out.csv").exists() and (tmp_path / "out.html").exists()

@@ -14,7 +14,9 @@ from reports.writer import write_reports
 HOSTILE = "<script>alert(1)</script>"
 INJECTED = "<img src=x onerror=\"document.title='pwned'\">"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/install-browser installs it)")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (.ci/install-browser installs it)"
+)
 
 
 def _hostile_run(tmp_path: Path, name: str = HOSTILE) -> Path:

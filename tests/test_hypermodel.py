@@ -5,7 +5,9 @@ from tuner.spec import Spec
 
 
 def test_per_block_filters_are_fixed_block_by_block():
-    spec = Spec.model_validate({"name": "s", "data": {"source": "digits"}, "model": {"conv_blocks": 2, "filters": [8, 32]}})
+    spec = Spec.model_validate(
+        {"name": "s", "data": {"source": "digits"}, "model": {"conv_blocks": 2, "filters": [8, 32]}}
+    )
     hp = keras_tuner.HyperParameters()
     values = declare_space(hp, spec)
     assert (values["filters_0"], values["filters_1"]) == (8, 32)

@@ -1,3 +1,4 @@
+import itertools
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -44,9 +45,12 @@ def test_the_best_so_far_line_only_improves(tmp_path: Path):
     line = root.find("{http://www.w3.org/2000/svg}polyline")
     heights = [float(point.split(",")[1]) for point in line.get("points").split()]
     # The y axis grows upwards, so a falling loss moves down the page (larger y) and never back up.
-    assert all(later >= earlier for earlier, later in zip(heights, heights[1:]))
+    assert all(later >= earlier for earlier, later in itertools.pairwise(heights))
     assert heights[-1] > heights[0]
-    assert len(root.findall("{http://www.w3.org/2000/svg}circle")) + len(root.findall("{http://www.w3.org/2000/svg}path")) == 12
+    assert (
+        len(root.findall("{http://www.w3.org/2000/svg}circle")) + len(root.findall("{http://www.w3.org/2000/svg}path"))
+        == 12
+    )
 
 
 def test_data_strings_are_escaped_inside_plots(tmp_path: Path):

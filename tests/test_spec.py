@@ -11,7 +11,7 @@ def _parse(**model) -> Spec:
 
 def test_restarts_default_to_one_and_must_be_positive():
     assert _parse().training.restarts == 1
-    with pytest.raises(InputError, match="training.restarts"):
+    with pytest.raises(InputError, match=r"training\.restarts"):
         parse_spec(YamlDocument(path="s.yaml", data={"data": {"source": "digits"}, "training": {"restarts": 0}}))
 
 
@@ -20,7 +20,7 @@ def test_filters_may_be_given_per_block():
 
 
 def test_per_block_filters_must_cover_the_deepest_model():
-    with pytest.raises(InputError, match="model.filters: gives 2 per-block values but conv_blocks can be 3"):
+    with pytest.raises(InputError, match=r"model\.filters: gives 2 per-block values but conv_blocks can be 3"):
         _parse(conv_blocks={"min": 1, "max": 3}, filters=[8, 32])
 
 

@@ -15,7 +15,15 @@ def test_both_reports_are_written_atomically_in_the_run(tmp_path: Path):
     csv = pd.read_csv(run_dir / "results.csv", dtype={"trial": str})
     assert list(csv.columns) == list(ranked.columns)
     assert list(csv.columns[:9]) == [
-        "rank", "trial", "status", "message", "objective", "objective_std", "objective_best", "restarts", "accuracy"
+        "rank",
+        "trial",
+        "status",
+        "message",
+        "objective",
+        "objective_std",
+        "objective_best",
+        "restarts",
+        "accuracy",
     ]
     assert csv["status"].tolist()[-1] == "failed" and csv["message"].tolist()[-1] == "ValueError: boom"
     assert not list(run_dir.glob(".*.tmp"))

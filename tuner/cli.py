@@ -61,7 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--csv", type=Path, help="where to write the CSV (default: RUN_DIR/results.csv)")
     report.add_argument("--html", type=Path, help="where to write the HTML report (default: RUN_DIR/report.html)")
     report.add_argument(
-        "--format", choices=("table", "csv", "html", "md", "json"), default="table", help="what to print (default: table)"
+        "--format",
+        choices=("table", "csv", "html", "md", "json"),
+        default="table",
+        help="what to print (default: table)",
     )
 
     compare = commands.add_parser("compare", help="the best trial of each of several runs in one table")

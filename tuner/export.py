@@ -80,7 +80,7 @@ def _recorded_shapes(run_dir: Path, trial_id: str) -> tuple[tuple[int, int, int]
 
 
 def fixed_space(space: dict[str, Any], values: dict[str, Any], trial_id: str) -> dict[str, Any]:
-    """The run's resolved space with every tunable key fixed to the trial's value, validated as ``tuner search`` will."""
+    """The run's resolved space with every tunable key fixed to the trial's value, validated like ``tuner search``."""
     fixed = copy.deepcopy(space)
     fixed["name"] = f"{space['name']}-trial-{trial_id}"
     # Data settings at their defaults are left out: the file states what differs and the hyperparameters.
