@@ -135,11 +135,12 @@ def write_run(
 ) -> Path:
     """Write ``trials`` as a complete run directory and return it. ``name`` is written unvalidated, on purpose."""
     space = space or digits_space()
+    epochs = next((item["config"]["value"] for item in space if item["config"]["name"] == "epochs"), 4)
     resolved = Spec.model_validate(
         {
             "name": "synthetic",
             "data": {"source": "digits"},
-            "training": {"restarts": restarts},
+            "training": {"restarts": restarts, "epochs": epochs},
             "search": {"objective": {"name": objective, "direction": direction}, "max_trials": max(len(trials), 1)},
         }
     ).model_dump(mode="json", warnings=False)

@@ -239,11 +239,11 @@ def parallel_coordinates(ranked: pd.DataFrame, hyperparameters: list[dict[str, A
         parts.append(text(x, top - 10, item["config"]["name"], extra='class="title"'))
         parts.append(text(x + 4, bottom + 18, "n/a", "start", 'class="muted"'))
         labels = _categorical_ticks(item, present) or ([min(present), max(present)] if present else [])
-        parts.extend(text(x + 4, place(label) + 4, label, "start") for label in labels)
+        parts.extend(text(x + 4, place(label) + 4, label, "start", 'class="halo"') for label in labels)
     y = Scale(*robust_range(done["objective"].tolist()), bottom, top)
     parts.append(f'<line x1="{xs[-1]}" x2="{xs[-1]}" y1="{top}" y2="{bottom}" class="axis"/>')
     parts.append(text(xs[-1], top - 10, objective, extra='class="title"'))
-    parts.extend(text(xs[-1] + 4, y(tick) + 4, tick, "start") for tick in y.ticks())
+    parts.extend(text(xs[-1] + 4, y(tick) + 4, tick, "start", 'class="halo"') for tick in y.ticks())
     count = max(len(done) - 1, 1)
     lines = []
     for position, (_, row) in enumerate(done.iterrows()):
@@ -257,9 +257,8 @@ def parallel_coordinates(ranked: pd.DataFrame, hyperparameters: list[dict[str, A
             f'<polyline points="{" ".join(points)}" stroke="{color(position / count)}" class="pc">'
             f"<title>{escape(tip)}</title></polyline>"
         )
-    # Worst first, so the best lines are drawn on top.
-    parts.extend(reversed(lines))
-    return svg(round(width), height, parts, "parallel coordinates over the hyperparameters")
+    # Lines go under the axes and their labels, worst first so the best lines are drawn on top.
+    return svg(round(width), height, [*reversed(lines), *parts], "parallel coordinates over the hyperparameters")
 
 
 def learning_curves(

@@ -69,12 +69,6 @@ def load_space(run_dir: Path) -> dict[str, Any]:
     return yaml.safe_load(space_file.read_text(encoding="utf-8"))
 
 
-def objective_of(run_dir: Path) -> tuple[str, str]:
-    """The objective metric and its direction (min or max)."""
-    objective = load_space(run_dir)["search"]["objective"]
-    return objective["name"], objective["direction"]
-
-
 def load_run(run_dir: Path) -> Run:
     """Read a run directory once: the space, keras-tuner's trials and the per-restart histories."""
     space = load_space(run_dir)
@@ -100,11 +94,6 @@ def load_run(run_dir: Path) -> Run:
         },
         wall_seconds=round(max(ends) - min(starts), 3) if starts and ends else None,
     )
-
-
-def tuned_hyperparameters(run_dir: Path) -> list[str]:
-    """Names of the hyperparameters the search varies (not ``Fixed``), from keras-tuner's oracle state."""
-    return _tuned(_space_of(run_dir, []))
 
 
 def _tuned(hyperparameters: list[dict[str, Any]]) -> list[str]:
