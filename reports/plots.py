@@ -33,6 +33,7 @@ class Scale:
     start: float
     end: float
     log: bool = False
+    integer: bool = False
 
     def _t(self, value: float) -> float:
         lo, hi, value = (math.log10(v) for v in (self.lo, self.hi, value)) if self.log else (self.lo, self.hi, value)
@@ -54,6 +55,8 @@ class Scale:
             raw = (self.hi - self.lo) / 5
             magnitude = 10 ** math.floor(math.log10(raw))
             step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+            # Epochs and block counts are whole numbers: no ticks in between.
+            step = max(1, math.ceil(step)) if self.integer else step
             values = [step * i for i in range(math.ceil(self.lo / step), math.floor(self.hi / step) + 1)]
         return [v for v in values if self.lo - 1e-12 <= v <= self.hi + 1e-12]
 
@@ -177,7 +180,8 @@ def _axis_for(item: dict[str, Any], present: Sequence[Any], start: float, end: f
     config = item["config"]
     if item["class_name"] in ("Int", "Float") and present:
         lo, hi = min(config["min_value"], *present), max(config["max_value"], *present)
-        return Scale(lo, hi, start, end, log=config.get("sampling") == "log" and lo > 0)
+        log = config.get("sampling") == "log" and lo > 0
+        return Scale(lo, hi, start, end, log=log, integer=item["class_name"] == "Int")
     options = _options(config, present)
     positions = {repr(option): i for i, option in enumerate(options)}
     step = (end - start) / len(options)
@@ -276,7 +280,7 @@ def learning_curves(
         return ""
     y = _y_scale([v for _, points in curves for _, v in points], HEIGHT)
     last = max(epoch for _, points in curves for epoch, _ in points)
-    x = Scale(1, max(last, 2), LEFT + 10, WIDTH - RIGHT - 130)
+    x = Scale(1, max(last, 2), LEFT + 10, WIDTH - RIGHT - 130, integer=True)
     parts = frame(x, y, "epoch", metric, WIDTH, HEIGHT)
     colors = {trial: PALETTE[i % len(PALETTE)] for i, trial in enumerate(chosen)}
     for trial, points in curves:

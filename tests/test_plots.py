@@ -77,3 +77,8 @@ def test_a_few_diverged_values_are_clipped_out_of_the_range():
     lo, hi = plots.robust_range([0.1 * i for i in range(1, 20)] + [1e6])
     assert hi < 10
     assert lo < 0.1
+
+
+def test_integer_axes_have_whole_ticks():
+    assert plots.Scale(1, 2, 0, 100, integer=True).ticks() == [1, 2]
+    assert plots.Scale(1, 40, 0, 100, integer=True).ticks() == [10, 20, 30, 40]

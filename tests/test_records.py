@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from rundirs import FakeTrial, choice, digits_space, random_trials, write_run
 
@@ -77,3 +78,11 @@ def test_keras_tuner_internal_keys_are_left_out(tmp_path: Path):
 def test_a_directory_without_a_space_is_not_a_run(tmp_path: Path):
     with pytest.raises(InputError, match="not a run directory"):
         load_trials(tmp_path)
+
+
+def test_a_diverged_trial_keeps_its_row_and_says_why(tmp_path: Path):
+    diverged = FakeTrial(values=_values(), curves=[[float("nan"), float("nan")]])
+    trials = load_trials(write_run(tmp_path / "run", [diverged, *random_trials(1)])).set_index("trial")
+    assert trials.loc["0", "status"] == "completed"
+    assert pd.isna(trials.loc["0", "objective"])
+    assert trials.loc["0", "message"] == "val_loss was never finite (training diverged)"

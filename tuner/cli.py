@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from tuner import __version__
+from tuner import __version__, rundir
 from tuner.errors import InputError
 from tuner.quiet import import_tensorflow_quietly
 from tuner.spec import Spec, load_spec
@@ -152,7 +152,11 @@ def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console)
     with progress or contextlib.nullcontext():
         result = run_search(spec, space.parent, args.runs_dir, args.overwrite, args.verbose, progress)
     console.print(top_table(result.ranked, args.top, title=f"top trials of {spec.name}"))
-    console.print(f"results: {result.run_dir / 'results.csv'}  ({result.seconds:.0f} s)", highlight=False)
+    console.print(
+        f"results: {result.run_dir / rundir.RESULTS_FILE}  report: {result.run_dir / rundir.REPORT_FILE}"
+        f"  ({result.seconds:.0f} s)",
+        highlight=False,
+    )
     return 0
 
 
@@ -181,7 +185,6 @@ def _report(args: argparse.Namespace, console: Console) -> int:
     """Rank a run, write both reports and print the top trials; never imports TensorFlow."""
     from reports.terminal import as_text, top_table
     from reports.writer import write_reports
-    from tuner import rundir
 
     ranked = write_reports(args.run_dir, args.csv, args.html)
     csv_path, html_path = args.csv or args.run_dir / rundir.RESULTS_FILE, args.html or args.run_dir / rundir.REPORT_FILE
@@ -205,13 +208,17 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
         sys.stdout.write(as_text(table, len(table), args.format))
         return 0
     objective = table.attrs["objective"]
-    console.print(top_table(table, len(table), title=f"best trial of each run, by {objective}", leading=("run",)))
+    console.print(
+        top_table(
+            table, len(table), title=f"best trial of each run, by {objective}", leading=("run", "trials", "completed")
+        )
+    )
     return 0
 
 
 def _export(args: argparse.Namespace, console: Console) -> int:
     """Save the chosen trial's model and the YAML that retrains it."""
-    if not args.output.suffix == ".keras":
+    if args.output.suffix != ".keras":
         raise InputError(f"--output must end in .keras (got {args.output})")
     import_tensorflow_quietly()
     from tuner.export import export_trial
