@@ -9,6 +9,7 @@ alone would explain). The objective enters by rank, so one diverged trial cannot
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from reports.records import HP_PREFIX
@@ -48,7 +49,7 @@ def groups(values: pd.Series) -> pd.Series:
     return labels
 
 
-def explained(score: object, labels: pd.Series) -> float:
+def explained(score: np.ndarray, labels: pd.Series) -> float:
     """Epsilon squared of ``score`` grouped by ``labels``: 0 when the groups explain no more than chance."""
     frame = pd.DataFrame({"score": score, "group": labels.to_numpy()})
     total = float(((frame["score"] - frame["score"].mean()) ** 2).sum())

@@ -6,6 +6,7 @@ epochs to ``history/<trial>-<restart>.json``, so the mean, spread and best over 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import statistics
@@ -73,7 +74,7 @@ def load_run(run_dir: Path) -> Run:
     """Read a run directory once: the space, keras-tuner's trials and the per-restart histories."""
     space = load_space(run_dir)
     objective, direction = space["search"]["objective"]["name"], space["search"]["objective"]["direction"]
-    records = [_read_json(path) for path in sorted(rundir.project_dir(run_dir).glob("trial_*/trial.json"))]
+    records = [_read_trial(path) for path in sorted(rundir.project_dir(run_dir).glob("trial_*/trial.json"))]
     histories = _histories(run_dir)
     hyperparameters = _space_of(run_dir, records)
     rows = [_row(record, histories.get(record["trial_id"], []), objective, direction) for record in records]
@@ -104,11 +105,22 @@ def _read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _read_trial(path: Path) -> dict[str, Any]:
+    """keras-tuner's record of a trial; it writes these in place, so a report made mid-write may find half of one."""
+    try:
+        return _read_json(path)
+    except json.JSONDecodeError:
+        trial_id = path.parent.name.removeprefix("trial_")
+        return {"trial_id": trial_id, "status": "RUNNING", "message": "keras-tuner is writing this trial's record"}
+
+
 def _space_of(run_dir: Path, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """keras-tuner's declared hyperparameters, from the oracle's state or else from any trial."""
     oracle_file = rundir.project_dir(run_dir) / "oracle.json"
-    sources = [_read_json(oracle_file)] if oracle_file.exists() else []
-    for source in [*sources, *records]:
+    sources = list(records)
+    with contextlib.suppress(FileNotFoundError, json.JSONDecodeError):
+        sources.insert(0, _read_json(oracle_file))
+    for source in sources:
         space = source.get("hyperparameters", {}).get("space")
         if space:
             return [item for item in space if not item["config"]["name"].startswith("tuner/")]

@@ -86,3 +86,13 @@ def test_a_diverged_trial_keeps_its_row_and_says_why(tmp_path: Path):
     assert trials.loc["0", "status"] == "completed"
     assert pd.isna(trials.loc["0", "objective"])
     assert trials.loc["0", "message"] == "val_loss was never finite (training diverged)"
+
+
+def test_a_trial_record_caught_half_written_shows_as_running(tmp_path: Path):
+    run_dir = write_run(tmp_path / "run", random_trials(2))
+    record = run_dir / "keras_tuner" / "trial_1" / "trial.json"
+    record.write_text(record.read_text()[:40])
+    (run_dir / "keras_tuner" / "oracle.json").write_text("{")
+    trials = load_trials(run_dir).set_index("trial")
+    assert trials.loc["1", "status"] == "running" and trials.loc["0", "status"] == "completed"
+    assert trials["hp_learning_rate"].notna().loc["0"]
