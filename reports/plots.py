@@ -152,15 +152,15 @@ def objective_per_trial(ranked: pd.DataFrame, objective: str, direction: str) ->
         return ""
     values = done["objective"].tolist()
     y = _y_scale(values, HEIGHT)
-    x = Scale(0, max(len(values) - 1, 1), LEFT + 10, WIDTH - RIGHT - 10)
-    parts = frame(None, y, "trials in the order they ran", objective, WIDTH, HEIGHT)
+    x = Scale(1, max(len(values), 2), LEFT + 10, WIDTH - RIGHT - 10, integer=True)
+    parts = frame(x, y, "trials in the order they ran", objective, WIDTH, HEIGHT)
     best, line = None, []
     pick = min if direction == "min" else max
-    for i, value in enumerate(values):
+    for i, value in enumerate(values, start=1):
         best = value if best is None else pick(best, value)
         line.append(f"{x(i)},{y(best)}")
     parts.append(f'<polyline points="{" ".join(line)}" class="best"/>')
-    for i, (trial, value) in enumerate(zip(done["trial"], values, strict=True)):
+    for i, (trial, value) in enumerate(zip(done["trial"], values, strict=True), start=1):
         parts.append(point(x(i), y(value), f"trial {trial}: {fmt(value)}", PALETTE[0], _clipped(y, value)))
     return svg(WIDTH, HEIGHT, parts, f"{objective} per trial with the best so far")
 
