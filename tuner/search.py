@@ -20,7 +20,7 @@ import keras_tuner
 import pandas as pd
 import yaml
 
-from reports.ranking import write_results
+from reports.writer import write_reports
 from tuner import rundir
 from tuner.data import Dataset, load_data
 from tuner.errors import InputError
@@ -97,18 +97,29 @@ class RecordingTuner:
     def _build_and_fit_model(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         recorder = EpochRecorder()
         kwargs["callbacks"] = [*kwargs.get("callbacks", []), recorder]
+        started = time.time()
         try:
             return super()._build_and_fit_model(trial, *args, **kwargs)
         finally:
+            # The model's size and shapes let reports show it and ``tuner export`` rebuild it without the data.
             rundir.write_json(
                 rundir.history_file(self.run_dir, trial.trial_id, self.restart),
-                {"trial_id": trial.trial_id, "restart": self.restart, "epochs": recorder.epochs},
+                {
+                    "trial_id": trial.trial_id,
+                    "restart": self.restart,
+                    "epochs": recorder.epochs,
+                    "params": recorder.params,
+                    "input_shape": list(self.hypermodel.input_shape),
+                    "num_classes": self.hypermodel.num_classes,
+                    "started": started,
+                    "finished": time.time(),
+                },
             )
             self.restart += 1
 
     def on_trial_end(self, trial: Any) -> None:
         super().on_trial_end(trial)
-        best = write_results(self.run_dir).iloc[0]
+        best = write_reports(self.run_dir).iloc[0]
         self.listener.trial_finished(
             trial.trial_id, str(trial.status).lower(), trial.score, _number(best.get("objective"))
         )
@@ -124,7 +135,11 @@ class EpochRecorder(keras.callbacks.Callback):
     def __init__(self) -> None:
         super().__init__()
         self.epochs: list[dict[str, float]] = []
+        self.params: int | None = None
         self._started = 0.0
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.params = int(self.model.count_params())
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._started = time.perf_counter()
@@ -137,7 +152,7 @@ class EpochRecorder(keras.callbacks.Callback):
 
 def resolved_yaml(spec: Spec) -> str:
     """The spec with every default filled in, as YAML that ``tuner search`` reads back unchanged."""
-    return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)
+    return yaml.safe_dump(spec.model_dump(mode="json", warnings=False), sort_keys=False)
 
 
 def prepare_run_dir(run_dir: Path, spec: Spec, overwrite: bool) -> None:
@@ -177,6 +192,7 @@ def make_tuner(spec: Spec, data: Dataset, run_dir: Path, overwrite: bool, listen
         run_dir=run_dir,
         run_seed=spec.seed,
         listener=listener,
+        executions_per_trial=spec.training.restarts,
         **budget,
     )
 
@@ -205,5 +221,5 @@ def run_search(
         validation_data=(data.x_val, data.y_val),
         verbose=2 if verbose else 0,
     )
-    ranked = write_results(run_dir)
+    ranked = write_reports(run_dir)
     return SearchResult(run_dir=run_dir, seconds=time.perf_counter() - started, ranked=ranked)
