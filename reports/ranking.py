@@ -1,35 +1,30 @@
-"""Rank trials by the objective in its own direction, completed ones first, failures kept and listed last."""
+"""Rank trials by the objective in its own direction: completed ones first, the rest kept and listed after."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
-from reports.records import load_trials
-from tuner import rundir
+# Trials without a usable score follow the ranked ones in this order; failed trials come last.
+UNRANKED_ORDER = {"running": 0, "stopped": 1, "completed": 2, "failed": 3}
 
 
 def rank(trials: pd.DataFrame) -> pd.DataFrame:
-    """Trials ordered best first, with a 1-based ``rank`` column (empty for trials without a score)."""
+    """Trials ordered best first by the (mean) objective, with a 1-based ``rank`` (empty for unscored trials)."""
     if trials.empty:
-        return trials.assign(rank=pd.Series(dtype="Int64"))
+        ranked = trials.copy()
+        ranked.insert(0, "rank", pd.Series(dtype="Int64"))
+        return ranked
     ascending = trials.attrs.get("direction", "min") == "min"
     scored = trials["objective"].notna() & (trials["status"] == "completed")
+    order = trials["status"].map(UNRANKED_ORDER).fillna(len(UNRANKED_ORDER))
+    unscored = trials.assign(_order=order)[~scored]
     ordered = pd.concat(
         [
             trials[scored].sort_values(["objective", "trial"], ascending=[ascending, True], kind="stable"),
-            trials[~scored].sort_values("trial", kind="stable"),
+            unscored.sort_values(["_order", "trial"], kind="stable").drop(columns="_order"),
         ]
     )
     ranks = pd.array(list(range(1, int(scored.sum()) + 1)) + [None] * int((~scored).sum()), dtype="Int64")
     ordered.insert(0, "rank", ranks)
     ordered.attrs = trials.attrs
     return ordered.reset_index(drop=True)
-
-
-def write_results(run_dir: Path) -> pd.DataFrame:
-    """Rank the run's trials and write them to ``results.csv`` atomically."""
-    table = rank(load_trials(run_dir))
-    rundir.write_atomic(run_dir / rundir.RESULTS_FILE, table.to_csv(index=False))
-    return table

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tuner.hypermodel import CNNHyperModel, build_model, declare_space
-from tuner.spec import load_spec
+from tuner.spec import Spec, load_spec
 
 BASE = {
     "conv_blocks": 1,
@@ -104,3 +104,13 @@ def test_fit_uses_the_trial_batch_size_and_epochs(space_file):
     history = hypermodel.fit(hp, model, x, y, validation_data=(x, y), verbose=0)
     assert len(history.history["val_loss"]) == 2
     assert model.optimizer.iterations.numpy() == 4
+
+
+def test_per_block_filters_are_fixed_block_by_block():
+    spec = Spec.model_validate(
+        {"name": "s", "data": {"source": "digits"}, "model": {"conv_blocks": 2, "filters": [8, 32]}}
+    )
+    hp = keras_tuner.HyperParameters()
+    values = declare_space(hp, spec)
+    assert (values["filters_0"], values["filters_1"]) == (8, 32)
+    assert {type(item).__name__ for item in hp.space if item.name.startswith("filters_")} == {"Fixed"}

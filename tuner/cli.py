@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from tuner import __version__
+from tuner import __version__, rundir
 from tuner.errors import InputError, SearchStoppedError
 from tuner.quiet import import_tensorflow_quietly
 from tuner.spec import Spec, load_spec
@@ -61,6 +61,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check a space without training")
     validate.add_argument("space", type=Path, help="search-space YAML")
+
+    report = commands.add_parser("report", help="rank a run's trials and write results.csv and report.html")
+    report.add_argument("run_dir", type=Path, help="a run directory made by tuner search")
+    report.add_argument("--top", type=_positive, default=10, help="how many trials to print (default: 10)")
+    report.add_argument("--csv", type=Path, help="where to write the CSV (default: RUN_DIR/results.csv)")
+    report.add_argument("--html", type=Path, help="where to write the HTML report (default: RUN_DIR/report.html)")
+    report.add_argument(
+        "--format",
+        choices=("table", "csv", "html", "md", "json"),
+        default="table",
+        help="what to print (default: table)",
+    )
+
+    compare = commands.add_parser("compare", help="the best trial of each of several runs in one table")
+    compare.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR", help="run directories with one objective")
+    compare.add_argument("--format", choices=("table", "csv", "md", "json"), default="table", help="what to print")
+
+    export = commands.add_parser("export", help="save a trial's trained model and a YAML that retrains it")
+    export.add_argument("run_dir", type=Path, help="a run directory made by tuner search")
+    export.add_argument("--rank", type=_positive, default=1, help="which trial by rank (default: 1, the best)")
+    export.add_argument(
+        "--output", type=Path, default=Path("best.keras"), help="the .keras file to write (default: best.keras)"
+    )
     return parser
 
 
@@ -90,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     document: YamlDocument | None = None
     spec: Spec | None = None
     try:
+        if args.command in RUN_COMMANDS:
+            return RUN_COMMANDS[args.command](args, console)
         space = args.space or default_space()
         spec, document = load_spec(space)
         if not getattr(args, "verbose", False):
@@ -151,7 +176,11 @@ def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console)
             spec, space.parent, args.runs_dir, args.overwrite, args.verbose, progress, args.check_reproducible
         )
     console.print(top_table(result.ranked, args.top, title=f"top trials of {spec.name}"))
-    console.print(f"results: {result.run_dir / 'results.csv'}  ({result.seconds:.0f} s)", highlight=False)
+    console.print(
+        f"results: {result.run_dir / rundir.RESULTS_FILE}  report: {result.run_dir / rundir.REPORT_FILE}"
+        f"  ({result.seconds:.0f} s)",
+        highlight=False,
+    )
     if args.check_reproducible:
         console.print("[green]reproducible[/]: the best trial trained again gave identical losses")
     return 0
@@ -176,6 +205,60 @@ def _validate(spec: Spec, space: Path, console: Console) -> int:
         console.print(f"grid: {check.grid_size:,} combinations", highlight=False)
     console.print(f"[green]ok[/]: {space} is a valid space")
     return 0
+
+
+def _report(args: argparse.Namespace, console: Console) -> int:
+    """Rank a run, write both reports and print the top trials; never imports TensorFlow."""
+    from reports.terminal import as_text, top_table
+    from reports.writer import write_reports
+
+    ranked = write_reports(args.run_dir, args.csv, args.html)
+    csv_path, html_path = args.csv or args.run_dir / rundir.RESULTS_FILE, args.html or args.run_dir / rundir.REPORT_FILE
+    if args.format == "html":
+        sys.stdout.write(html_path.read_text(encoding="utf-8"))
+    elif args.format != "table":
+        sys.stdout.write(as_text(ranked, args.top, args.format))
+    else:
+        console.print(top_table(ranked, args.top, title=f"top trials of {args.run_dir}"))
+        console.print(f"results: {csv_path}  report: {html_path}", highlight=False)
+    return 0
+
+
+def _compare(args: argparse.Namespace, console: Console) -> int:
+    """Print the best trial of each run, best run first."""
+    from reports.compare import best_of_runs
+    from reports.terminal import as_text, top_table
+
+    table = best_of_runs(args.run_dirs)
+    if args.format != "table":
+        sys.stdout.write(as_text(table, len(table), args.format))
+        return 0
+    objective = table.attrs["objective"]
+    console.print(
+        top_table(
+            table, len(table), title=f"best trial of each run, by {objective}", leading=("run", "trials", "completed")
+        )
+    )
+    return 0
+
+
+def _export(args: argparse.Namespace, console: Console) -> int:
+    """Save the chosen trial's model and the YAML that retrains it."""
+    if args.output.suffix != ".keras":
+        raise InputError(f"--output must end in .keras (got {args.output})")
+    import_tensorflow_quietly()
+    from tuner.export import export_trial
+
+    exported = export_trial(args.run_dir, args.rank, args.output)
+    console.print(
+        f"trial {exported.trial} ({exported.params:,} parameters): model {exported.model_path},"
+        f" space {exported.space_path}",
+        highlight=False,
+    )
+    return 0
+
+
+RUN_COMMANDS = {"report": _report, "compare": _compare, "export": _export}
 
 
 if __name__ == "__main__":

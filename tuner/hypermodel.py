@@ -63,10 +63,10 @@ def declare_space(hp: keras_tuner.HyperParameters, spec: Spec) -> dict[str, Any]
     for index in range(max(depths)):
         deeper = [depth for depth in depths if depth > index]
         if len(deeper) == len(depths):
-            value = declare(hp, f"filters_{index}", spec.model.filters)
+            value = declare(hp, f"filters_{index}", block_filters(spec, index))
         else:
             with hp.conditional_scope("conv_blocks", deeper):
-                value = declare(hp, f"filters_{index}", spec.model.filters)
+                value = declare(hp, f"filters_{index}", block_filters(spec, index))
         if index < blocks:
             values[f"filters_{index}"] = value
     names = options(spec.optimizer.name)
@@ -79,6 +79,12 @@ def declare_space(hp: keras_tuner.HyperParameters, spec: Spec) -> dict[str, Any]
         if values["optimizer"] in users:
             values["momentum"] = momentum
     return values
+
+
+def block_filters(spec: Spec, index: int) -> Any:
+    """The filters setting of block ``index``: its own entry when given per block, else the shared one."""
+    filters = spec.model.filters
+    return filters[index] if isinstance(filters, list) else filters
 
 
 def _setting(spec: Spec, dotted: str) -> Any:

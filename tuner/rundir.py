@@ -5,6 +5,7 @@
     keras_tuner/          keras-tuner's own project (oracle state, trial_*/trial.json, checkpoints)
     history/<trial>-<restart>.json   per-epoch metrics and seconds of every training run
     results.csv           trials ranked by the objective
+    report.html           the same ranking with the run's summary and plots, one self-contained file
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ SPACE_FILE = "space.yaml"
 PROJECT_NAME = "keras_tuner"
 HISTORY_DIR = "history"
 RESULTS_FILE = "results.csv"
+REPORT_FILE = "report.html"
 
 
 def project_dir(run_dir: Path) -> Path:
@@ -47,3 +50,15 @@ def write_atomic(path: Path, text: str) -> None:
 def write_json(path: Path, data: Any) -> None:
     """Atomically write ``data`` as indented JSON."""
     write_atomic(path, json.dumps(data, indent=1, sort_keys=True))
+
+
+def save_atomic(path: Path, save: Callable[[Path], Any]) -> None:
+    """Let a library's ``save(path)`` write a temporary sibling (same suffix), then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        save(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -20,7 +20,7 @@ import keras_tuner
 import pandas as pd
 import yaml
 
-from reports.ranking import write_results
+from reports.writer import write_reports
 from tuner import rundir
 from tuner.data import Dataset, load_data
 from tuner.durable import DurableTuner
@@ -121,12 +121,23 @@ class RecordingTuner:
     def _build_and_fit_model(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         recorder = EpochRecorder()
         kwargs["callbacks"] = [*kwargs.get("callbacks", []), recorder, self.ctrl_c]
+        started = time.time()
         try:
             results = super()._build_and_fit_model(trial, *args, **kwargs)
         finally:
+            # The model's size and shapes let reports show it and ``tuner export`` rebuild it without the data.
             rundir.write_json(
                 rundir.history_file(self.run_dir, trial.trial_id, self.restart),
-                {"trial_id": trial.trial_id, "restart": self.restart, "epochs": recorder.epochs},
+                {
+                    "trial_id": trial.trial_id,
+                    "restart": self.restart,
+                    "epochs": recorder.epochs,
+                    "params": recorder.params,
+                    "input_shape": list(self.hypermodel.input_shape),
+                    "num_classes": self.hypermodel.num_classes,
+                    "started": started,
+                    "finished": time.time(),
+                },
             )
             self.restart += 1
         check_finite(recorder.epochs)
@@ -134,7 +145,7 @@ class RecordingTuner:
 
     def on_trial_end(self, trial: Any) -> None:
         super().on_trial_end(trial)
-        best = write_results(self.run_dir).iloc[0]
+        best = write_reports(self.run_dir).iloc[0]
         self.listener.trial_finished(
             trial.trial_id, str(trial.status).lower(), trial.score, _number(best.get("objective"))
         )
@@ -162,7 +173,11 @@ class EpochRecorder(keras.callbacks.Callback):
     def __init__(self) -> None:
         super().__init__()
         self.epochs: list[dict[str, float]] = []
+        self.params: int | None = None
         self._started = 0.0
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.params = int(self.model.count_params())
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._started = time.perf_counter()
@@ -175,7 +190,7 @@ class EpochRecorder(keras.callbacks.Callback):
 
 def resolved_yaml(spec: Spec) -> str:
     """The spec with every default filled in, as YAML that ``tuner search`` reads back unchanged."""
-    return yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False)
+    return yaml.safe_dump(spec.model_dump(mode="json", warnings=False), sort_keys=False)
 
 
 def prepare_run_dir(run_dir: Path, spec: Spec, overwrite: bool) -> None:
@@ -220,6 +235,7 @@ def make_tuner(spec: Spec, data: Dataset, run_dir: Path, overwrite: bool, listen
         run_dir=run_dir,
         run_seed=spec.seed,
         listener=listener,
+        executions_per_trial=spec.training.restarts,
         **budget,
     )
 
@@ -254,7 +270,7 @@ def run_search(
             with tuner.ctrl_c:
                 tuner.search(data.x_train, data.y_train, **fit_arguments)
         finally:
-            ranked = write_results(run_dir)
+            ranked = write_reports(run_dir)
         if check_reproducible:
             check_replay(tuner, ranked, run_dir, data.x_train, data.y_train, **fit_arguments)
     return SearchResult(run_dir=run_dir, seconds=time.perf_counter() - started, ranked=ranked)

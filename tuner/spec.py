@@ -28,7 +28,7 @@ from tuner.yamlsource import YamlDocument, load_yaml
 
 T = TypeVar("T")
 
-FIXED, CHOICE, RANGE = "<fixed>", "<choice>", "<range>"
+FIXED, CHOICE, RANGE, PER_BLOCK = "<fixed>", "<choice>", "<range>", "<per-block>"
 TUNABLE_KEYS = ("values", "min", "max", "step", "sampling")
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw", "nadam")
 MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")
@@ -98,12 +98,20 @@ def _form_of(value: Any) -> str:
     return FIXED
 
 
-def _tunable(scalar: Any, numeric: bool) -> Any:
-    """The annotation for a key that may be fixed, a choice, or (when numeric) a range."""
+def _form_or_list(value: Any) -> str:
+    """Like ``_form_of``, with a list read as one fixed value per conv block."""
+    return PER_BLOCK if isinstance(value, list) else _form_of(value)
+
+
+def _tunable(scalar: Any, numeric: bool, per_block: bool = False) -> Any:
+    """The annotation for a key that may be fixed, a choice, (when numeric) a range, or a list per block."""
     members: list[Any] = [Annotated[scalar, Tag(FIXED)], Annotated[Choice[scalar], Tag(CHOICE)]]
     if numeric:
         members.append(Annotated[Range[scalar], Tag(RANGE)])
-    return Annotated[Union[tuple(members)], Discriminator(_form_of)]  # noqa: UP007 (built at run time)
+    if per_block:
+        members.append(Annotated[Annotated[list[scalar], Field(min_length=1)], Tag(PER_BLOCK)])
+    discriminator = _form_or_list if per_block else _form_of
+    return Annotated[Union[tuple(members)], Discriminator(discriminator)]  # noqa: UP007 (built at run time)
 
 
 PositiveInt = Annotated[int, Field(ge=1)]
@@ -135,7 +143,10 @@ class ModelSpec(Strict):
     """The CNN family: conv blocks, then an optional dense layer, then the readout."""
 
     conv_blocks: _tunable(PositiveInt, numeric=True) = Field(default={"min": 1, "max": 3}, validate_default=True)
-    filters: _tunable(PositiveInt, numeric=True) = Field(default={"values": [8, 16, 32, 64]}, validate_default=True)
+    # A list fixes each block's filters (as ``tuner export`` writes them); other forms apply to every block.
+    filters: _tunable(PositiveInt, numeric=True, per_block=True) = Field(
+        default={"values": [8, 16, 32, 64]}, validate_default=True
+    )
     kernel_size: _tunable(PositiveInt, numeric=True) = 3
     pooling: _tunable(Literal["max", "avg", "none"], numeric=False) = "max"
     batch_norm: _tunable(bool, numeric=False) = False
@@ -169,6 +180,8 @@ class TrainingSpec(Strict):
     batch_size: _tunable(PositiveInt, numeric=True) = Field(default={"values": [32, 64]}, validate_default=True)
     loss: _tunable(Literal[LOSSES], numeric=False) = "auto"
     early_stopping: NonNegativeInt = 3
+    # Each restart trains the same configuration from another seed; reports rank by the mean objective.
+    restarts: PositiveInt = 1
 
 
 class Objective(Strict):
@@ -229,12 +242,22 @@ class Spec(Strict):
                 used = key != "optimizer.momentum" or set(options(self.optimizer.name)) & set(MOMENTUM_OPTIMIZERS)
                 if used and isinstance(value, Range) and value.step is None and isinstance(value.min, float):
                     raise ValueError(f"{key}: a grid needs a step for a real-valued range")
+        if isinstance(self.model.filters, list) and len(self.model.filters) < largest(self.model.conv_blocks):
+            raise ValueError(
+                f"model.filters: gives {len(self.model.filters)} per-block values but conv_blocks can be"
+                f" {largest(self.model.conv_blocks)}; give one per block"
+            )
         if self.search.objective.name.endswith("loss") and not isinstance(self.training.loss, str):
             raise ValueError(
                 "training.loss: losses of different kinds cannot be ranked by one loss objective;"
                 " fix the loss or use objective val_accuracy"
             )
         return self
+
+
+def largest(value: Any) -> Any:
+    """The largest value a fixed, choice or range key can take."""
+    return value.max if isinstance(value, Range) else max(options(value))
 
 
 def tunables(spec: Spec) -> dict[str, Any]:
@@ -287,7 +310,7 @@ def _default_name(path: str) -> str:
 def _first_problem(error: ValidationError, document: YamlDocument) -> InputError:
     """Turn pydantic's first error into one located, readable InputError."""
     problem = error.errors(include_url=False)[0]
-    loc = [str(part) for part in problem["loc"] if part not in (FIXED, CHOICE, RANGE)]
+    loc = [str(part) for part in problem["loc"] if part not in (FIXED, CHOICE, RANGE, PER_BLOCK)]
     message = _readable(problem, loc)
     key = ".".join(loc)
     explicit = re.match(r"^([a-z_][a-z_.]*): (.*)$", message)

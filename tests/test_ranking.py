@@ -1,0 +1,39 @@
+import pandas as pd
+
+from reports.ranking import rank
+
+
+def _trials(direction: str) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "trial": ["0", "1", "2", "3", "4", "5"],
+            "status": ["completed", "failed", "completed", "running", "completed", "completed"],
+            "objective": [0.5, None, 0.2, None, 0.9, float("nan")],
+        }
+    )
+    frame.attrs.update(objective="val_loss", direction=direction, tuned=[])
+    return frame
+
+
+def test_minimised_objective_ranks_lowest_first_and_failed_last():
+    ranked = rank(_trials("min"))
+    assert ranked["trial"].tolist() == ["2", "0", "4", "3", "5", "1"]
+    assert ranked["rank"].tolist()[:3] == [1, 2, 3]
+    assert ranked["rank"].isna().tolist() == [False, False, False, True, True, True]
+    assert ranked.attrs["direction"] == "min"
+
+
+def test_maximised_objective_ranks_highest_first():
+    ranked = rank(_trials("max"))
+    assert ranked["trial"].tolist()[:3] == ["4", "0", "2"]
+    assert ranked["trial"].iloc[-1] == "1"
+
+
+def test_ties_break_by_trial_id():
+    frame = pd.DataFrame({"trial": ["1", "0"], "status": ["completed"] * 2, "objective": [0.3, 0.3]})
+    assert rank(frame)["trial"].tolist() == ["0", "1"]
+
+
+def test_an_empty_run_ranks_to_an_empty_table_with_a_rank_column():
+    frame = pd.DataFrame(columns=["trial", "status", "objective"])
+    assert list(rank(frame).columns) == ["rank", "trial", "status", "objective"]

@@ -1,0 +1,36 @@
+from pathlib import Path
+
+import pandas as pd
+from rundirs import FakeTrial, random_trials, write_run
+
+from reports.writer import write_reports
+
+
+def test_both_reports_are_written_atomically_in_the_run(tmp_path: Path):
+    trials = random_trials(4)
+    trials.append(FakeTrial(values=dict(trials[0].values), status="FAILED", message="ValueError: boom"))
+    run_dir = write_run(tmp_path / "run", trials)
+    ranked = write_reports(run_dir)
+    assert (run_dir / "report.html").read_text().startswith("<!DOCTYPE html>")
+    csv = pd.read_csv(run_dir / "results.csv", dtype={"trial": str})
+    assert list(csv.columns) == list(ranked.columns)
+    assert list(csv.columns[:9]) == [
+        "rank",
+        "trial",
+        "status",
+        "message",
+        "objective",
+        "objective_std",
+        "objective_best",
+        "restarts",
+        "accuracy",
+    ]
+    assert csv["status"].tolist()[-1] == "failed" and csv["message"].tolist()[-1] == "ValueError: boom"
+    assert not list(run_dir.glob(".*.tmp"))
+
+
+def test_report_paths_can_be_chosen(tmp_path: Path):
+    run_dir = write_run(tmp_path / "run", random_trials(2))
+    write_reports(run_dir, tmp_path / "out" / "r.csv", tmp_path / "out" / "r.html")
+    assert (tmp_path / "out" / "r.csv").exists() and (tmp_path / "out" / "r.html").exists()
+    assert not (run_dir / "results.csv").exists()
