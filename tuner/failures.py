@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import tensorflow as tf
 from keras_tuner.errors import FailedTrialError
 
 from tuner.errors import SearchStoppedError
@@ -16,7 +17,7 @@ def failure_reason(error: BaseException) -> str:
     if isinstance(error, FailedTrialError):
         return str(error)
     text = (str(error).strip().splitlines() or [""])[0]
-    if type(error).__name__ == "ResourceExhaustedError" or isinstance(error, MemoryError):
+    if isinstance(error, (tf.errors.ResourceExhaustedError, MemoryError)):
         return f"out of memory: {text}".rstrip(": ")
     return f"{type(error).__name__}: {text}".rstrip(": ")
 

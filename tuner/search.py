@@ -263,7 +263,8 @@ def run_search(
     with RunLock(run_dir):
         prepare_run_dir(run_dir, spec, overwrite)
         tuner = make_tuner(spec, data, run_dir, overwrite, listener)
-        done = len(tuner.oracle.trials)
+        # Ended trials only: a trial interrupted by a crash is counted when its re-run ends.
+        done = len(tuner.oracle.end_order)
         listener.started(None if spec.search.algorithm == "hyperband" else spec.search.max_trials, done)
         fit_arguments: dict[str, Any] = {"validation_data": (data.x_val, data.y_val), "verbose": 2 if verbose else 0}
         try:
