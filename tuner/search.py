@@ -197,8 +197,9 @@ def prepare_run_dir(run_dir: Path, spec: Spec, overwrite: bool) -> None:
     """Start afresh, or check that an existing run searched the same space before resuming it."""
     space_file = run_dir / rundir.SPACE_FILE
     if overwrite and run_dir.exists():
-        # The lock file stays: removing it while held would let a second search lock a new one.
-        for child in run_dir.iterdir():
+        # The lock file stays: removing it while held would let a second search lock a new one. space.yaml goes
+        # last: a kill midway leaves a run that still names its space, so resuming another space is still refused.
+        for child in sorted(run_dir.iterdir(), key=lambda child: child.name == rundir.SPACE_FILE):
             if child.name != LOCK_FILE:
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
     elif space_file.exists():
