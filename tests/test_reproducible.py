@@ -73,3 +73,18 @@ def test_first_difference_names_the_epoch_and_both_values():
     changed = [recorded[0], {"epoch": 2, "loss": 0.2500001, "seconds": 1.0}]
     assert first_difference(recorded, changed) == "gave loss 0.2500001 in epoch 2; the search recorded 0.25"
     assert first_difference(recorded, recorded[:1]) == "ran 1 epochs; the search ran 2"
+
+
+def test_a_configuration_trains_the_same_as_first_or_second_trial(tmp_path):
+    # A grid starts from each list's first value, so these two searches run the same two configurations
+    # in opposite orders.
+    model = {"conv_blocks": 1, "filters": 4}
+    for order, rates in (("up", [0.01, 0.05]), ("down", [0.05, 0.01])):
+        folder = tmp_path / order
+        folder.mkdir()
+        space = write_tiny_space(folder, model=model, optimizer={"name": "adam", "learning_rate": {"values": rates}})
+        run_tiny_search(space, folder / "runs", max_trials=2, epochs=2, algorithm="grid")
+    up, down = (_histories(tmp_path / order / "runs" / "tiny") for order in ("up", "down"))
+    assert up["0-0.json"] == down["1-0.json"]
+    assert up["1-0.json"] == down["0-0.json"]
+    assert up["0-0.json"] != up["1-0.json"]
