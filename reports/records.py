@@ -31,8 +31,22 @@ def load_trials(run_dir: Path) -> pd.DataFrame:
     rows = [
         _row(path, run_dir, name, direction) for path in sorted(rundir.project_dir(run_dir).glob("trial_*/trial.json"))
     ]
-    frame = pd.DataFrame(rows)
+    frame = _with_test_metrics(pd.DataFrame(rows), run_dir)
     frame.attrs.update(objective=name, direction=direction, tuned=tuned_hyperparameters(run_dir))
+    return frame
+
+
+def _with_test_metrics(frame: pd.DataFrame, run_dir: Path) -> pd.DataFrame:
+    """Add ``test_`` columns (held-out scores of the top trials, blank for others) before the hyperparameters."""
+    path = rundir.test_metrics_file(run_dir)
+    if frame.empty or not path.exists():
+        return frame
+    scores = json.loads(path.read_text(encoding="utf-8"))["trials"]
+    names = sorted({name for metrics in scores.values() for name in metrics})
+    position = next((i for i, column in enumerate(frame.columns) if column.startswith(HP_PREFIX)), len(frame.columns))
+    for offset, name in enumerate(names):
+        column = [scores.get(trial, {}).get(name) for trial in frame["trial"]]
+        frame.insert(position + offset, name, pd.Series(column, dtype="float64"))
     return frame
 
 

@@ -100,11 +100,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _with_overrides(spec: Spec, args: argparse.Namespace) -> Spec:
     """The spec with command-line overrides applied, validated again as a whole."""
-    raw = spec.model_dump()
+    # Only the keys the file set: re-validating filled-in defaults would trip "only used with" checks.
+    raw = spec.model_dump(exclude_unset=True)
     if args.max_trials is not None:
-        raw["search"]["max_trials"] = args.max_trials
+        raw.setdefault("search", {})["max_trials"] = args.max_trials
     if args.epochs is not None:
-        raw["training"]["epochs"] = args.epochs
+        raw.setdefault("training", {})["epochs"] = args.epochs
     if args.seed is not None:
         raw["seed"] = args.seed
     return Spec.model_validate(raw)
@@ -127,6 +128,10 @@ def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console)
     with progress or contextlib.nullcontext():
         result = run_search(spec, space.parent, args.runs_dir, args.overwrite, args.verbose, progress)
     console.print(top_table(result.ranked, args.top, title=f"top trials of {spec.name}"))
+    if "test_loss" in result.ranked.columns and not result.ranked.empty:
+        best = result.ranked.iloc[0]
+        tested = ", ".join(f"{name} {best[name]:.4g}" for name in result.ranked.columns if name.startswith("test_"))
+        console.print(f"held-out test set, best trial {best['trial']}: {tested}", highlight=False)
     console.print(f"results: {result.run_dir / 'results.csv'}  ({result.seconds:.0f} s)", highlight=False)
     return 0
 

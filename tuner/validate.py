@@ -10,7 +10,7 @@ from typing import Any
 from tuner.data import load_data
 from tuner.errors import InputError
 from tuner.spec import Spec
-from tuner.task import check_losses
+from tuner.task import settle
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def check_space(spec: Spec, base_dir: Path) -> SpaceCheck:
     from tuner.hypermodel import build_model, declare_space
 
     data = load_data(spec.data, base_dir, spec.seed)
-    check_losses(spec.training.loss, data.num_classes)
+    spec = settle(spec, data.num_classes)
     hp = keras_tuner.HyperParameters()
     declare_space(hp, spec)
     params = []

@@ -1,0 +1,79 @@
+"""Loading and splitting images from each source, and the one-line errors for bad data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import make_image_folder, make_npz
+from tuner.data import load_data
+from tuner.errors import InputError
+from tuner.spec import DataSpec
+
+
+def test_digits_load_offline_as_scaled_nhwc():
+    data = load_data(DataSpec(source="digits"), base_dir=None, seed=1)
+    assert data.input_shape == (8, 8, 1)
+    assert data.num_classes == 10
+    assert len(data.y_train) + len(data.y_val) == 1797
+    assert data.x_train.min() >= 0.0 and data.x_train.max() <= 1.0
+
+
+def test_split_is_seeded_and_stratified():
+    first = load_data(DataSpec(source="digits"), None, seed=3)
+    again = load_data(DataSpec(source="digits"), None, seed=3)
+    other = load_data(DataSpec(source="digits"), None, seed=4)
+    assert np.array_equal(first.y_val, again.y_val)
+    assert not np.array_equal(first.y_val, other.y_val)
+    assert set(first.y_val) == set(range(10))
+
+
+def test_npz_path_is_read_relative_to_the_space_file(tmp_path):
+    make_npz(tmp_path / "set.npz", samples=30, classes=3)
+    data = load_data(DataSpec(source="npz", path="set.npz", validation_split=0.2), tmp_path, seed=0)
+    assert data.input_shape == (8, 8, 1)
+    assert data.class_names == ("0", "1", "2")
+    assert len(data.y_val) == 6
+    assert data.x_train.dtype == np.float32 and data.x_train.max() <= 1.0
+
+
+def test_directory_classes_come_from_sub_folders(tmp_path):
+    make_image_folder(tmp_path / "images", classes=("cats", "dogs"), per_class=5)
+    spec = DataSpec(source="directory", path="images", image_size=(6, 7), color_mode="rgb")
+    data = load_data(spec, tmp_path, seed=0)
+    assert data.class_names == ("cats", "dogs")
+    assert data.input_shape == (6, 7, 3)
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        (lambda d: None, "does not exist"),
+        (lambda d: (d / "data").mkdir(), "is not a file: source npz reads a .npz archive"),
+        (lambda d: np.savez(d / "data", images=np.zeros((4, 8, 8))), "has no array 'x' (arrays found: images)"),
+        (lambda d: np.savez(d / "data", x=np.zeros((4, 8, 8)), y=np.zeros(3)), "y must be one label per image"),
+        (lambda d: np.savez(d / "data", x=np.zeros((4, 8)), y=np.zeros(4)), "x must have shape (N, H, W)"),
+        (lambda d: np.savez(d / "data", x=np.zeros((4, 8, 8)), y=np.ones(4)), "a classifier needs two classes"),
+        (lambda d: (d / "data").write_bytes(b"not a zip"), "is not a readable .npz archive"),
+    ],
+)
+def test_bad_npz_names_the_problem(tmp_path, setup, expected):
+    setup(tmp_path)
+    target = tmp_path / "data.npz" if (tmp_path / "data.npz").exists() else tmp_path / "data"
+    with pytest.raises(InputError) as caught:
+        load_data(DataSpec(source="npz", path=target.name), tmp_path, seed=0)
+    assert caught.value.key == "data.path"
+    assert expected in caught.value.message
+
+
+def test_directory_with_one_class_is_refused(tmp_path):
+    make_image_folder(tmp_path / "images", classes=("only",), per_class=3)
+    with pytest.raises(InputError, match=r"two classes or more \(classes with images: only\)"):
+        load_data(DataSpec(source="directory", path="images"), tmp_path, seed=0)
+
+
+def test_corrupt_image_is_named(tmp_path):
+    root = make_image_folder(tmp_path / "images", per_class=3)
+    (root / "cats" / "broken.png").write_bytes(b"\x89PNG garbage")
+    with pytest.raises(InputError, match=r"broken.png is not a readable image"):
+        load_data(DataSpec(source="directory", path="images"), tmp_path, seed=0)
