@@ -6,6 +6,7 @@ once, at the end, so the test numbers stay an unbiased estimate for the models t
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,10 @@ def evaluate_top(tuner: Any, data: Dataset, run_dir: Path, top: int = TOP_TRIALS
     """Evaluate the ``top`` best trials on ``data``'s test set and write ``test_metrics.json``."""
     scores: dict[str, dict[str, float]] = {}
     for trial in tuner.oracle.get_best_trials(top):
-        model = tuner.load_model(trial)
+        with warnings.catch_warnings():
+            # The checkpoint's optimizer state is of no use for evaluating; Keras warns that it skips it.
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model = tuner.load_model(trial)
         loss = resolve_loss(trial.hyperparameters.get("loss"), data.num_classes)
         metrics = model.evaluate(
             data.x_test,
