@@ -100,12 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _with_overrides(spec: Spec, args: argparse.Namespace) -> Spec:
     """The spec with command-line overrides applied, validated again as a whole."""
-    # Only the keys the file set: re-validating filled-in defaults would trip "only used with" checks.
-    raw = spec.model_dump(exclude_unset=True)
+    raw = spec.model_dump()
     if args.max_trials is not None:
-        raw.setdefault("search", {})["max_trials"] = args.max_trials
+        raw["search"]["max_trials"] = args.max_trials
     if args.epochs is not None:
-        raw.setdefault("training", {})["epochs"] = args.epochs
+        raw["training"]["epochs"] = args.epochs
     if args.seed is not None:
         raw["seed"] = args.seed
     return Spec.model_validate(raw)

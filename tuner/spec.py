@@ -120,12 +120,6 @@ class DataSpec(Strict):
     grouping: Literal[GROUPINGS] | None = None
     noise: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
 
-    @field_validator("image_size", mode="before")
-    @classmethod
-    def _size_from_list(cls, value: Any) -> Any:
-        # YAML has no tuples: [height, width] arrives as a list.
-        return tuple(value) if isinstance(value, list) else value
-
     @model_validator(mode="after")
     def _options_match_source(self) -> DataSpec:
         if self.source in ("npz", "directory") and not self.path:
