@@ -39,7 +39,7 @@ def test_npz_path_is_read_relative_to_the_space_file(tmp_path):
 
 def test_directory_classes_come_from_sub_folders(tmp_path):
     make_image_folder(tmp_path / "images", classes=("cats", "dogs"), per_class=5)
-    spec = DataSpec(source="directory", path="images", image_size=(6, 7), color_mode="rgb")
+    spec = DataSpec(source="directory", path="images", image_size=[6, 7], color_mode="rgb")
     data = load_data(spec, tmp_path, seed=0)
     assert data.class_names == ("cats", "dogs")
     assert data.input_shape == (6, 7, 3)
@@ -113,7 +113,7 @@ def test_no_test_split_means_an_empty_test_set():
 
 def test_directory_order_takes_classes_in_turn_so_limit_keeps_both(tmp_path):
     make_image_folder(tmp_path / "images", classes=("cats", "dogs"), per_class=6)
-    spec = DataSpec(source="directory", path="images", image_size=(10, 12), limit=4, validation_split=0.5)
+    spec = DataSpec(source="directory", path="images", image_size=[10, 12], limit=4, validation_split=0.5)
     data = load_data(spec, tmp_path, seed=0)
     assert sorted(np.concatenate([data.y_train, data.y_val]).tolist()) == [0, 0, 1, 1]
 
@@ -125,7 +125,7 @@ def test_plus_minus_one_npz_labels_map_minus_one_to_index_zero(tmp_path):
 
 
 def test_shapes_source_is_balanced_binary_and_follows_the_run_seed():
-    spec = DataSpec(source="shapes", samples=100, image_size=(20, 25), noise=0.0, grouping="corner")
+    spec = DataSpec(source="shapes", samples=100, image_size=[20, 25], noise=0.0, grouping="corner")
     data = load_data(spec, None, seed=3)
     again = load_data(spec, None, seed=3)
     assert data.class_names == ("-1", "+1") and data.input_shape == (20, 25, 1)

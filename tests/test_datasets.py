@@ -134,7 +134,7 @@ def test_data_module_does_not_import_keras_for_other_sources():
 
     code = (
         "import sys; from tuner.data import load_data; from tuner.spec import DataSpec;"
-        "load_data(DataSpec(source='shapes', samples=20, image_size=(15, 15)), None, 1);"
+        "load_data(DataSpec(source='shapes', samples=20, image_size=[15, 15]), None, 1);"
         "print('keras' in sys.modules, 'tensorflow' in sys.modules)"
     )
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -213,7 +213,7 @@ def _shapes(spec: DataSpec, seed: int) -> tuple[np.ndarray, np.ndarray, tuple[st
     """The generated grouping task, labels −1 (index 0) and +1 (index 1)."""
     images, signs = shapes.generate(
         samples=spec.samples or shapes.DEFAULT_SAMPLES,
-        image_size=spec.image_size,
+        image_size=(spec.image_size[0], spec.image_size[1]),
         grouping=spec.grouping or shapes.DEFAULT_GROUPING,
         noise=shapes.DEFAULT_NOISE if spec.noise is None else spec.noise,
         seed=seed,

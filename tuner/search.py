@@ -20,8 +20,7 @@ import keras_tuner
 import pandas as pd
 import yaml
 
-from reports.ranking import rank, write_results
-from reports.records import load_trials
+from reports.ranking import write_results
 from tuner import rundir
 from tuner.data import Dataset, load_data
 from tuner.errors import InputError
@@ -110,8 +109,7 @@ class RecordingTuner:
 
     def on_trial_end(self, trial: Any) -> None:
         super().on_trial_end(trial)
-        write_results(self.run_dir)
-        best = rank(load_trials(self.run_dir)).iloc[0]
+        best = write_results(self.run_dir).iloc[0]
         self.listener.trial_finished(
             trial.trial_id, str(trial.status).lower(), trial.score, _number(best.get("objective"))
         )

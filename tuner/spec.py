@@ -75,6 +75,20 @@ class Range(Strict, Generic[T]):
         return self
 
 
+def options(value: Any) -> list[Any]:
+    """Every value a tunable key can take, for keys that are fixed or a choice."""
+    if isinstance(value, Choice):
+        return list(value.values)
+    if isinstance(value, Range):
+        raise TypeError("a range has no finite list of options")
+    return [value]
+
+
+def _as_written(value: Any) -> Any:
+    """A tunable value as the YAML would write it, to compare with a default."""
+    return value.model_dump(exclude_defaults=True) if isinstance(value, BaseModel) else value
+
+
 def _form_of(value: Any) -> str:
     """Which tunable form a raw value is written in."""
     if isinstance(value, Choice) or (isinstance(value, dict) and "values" in value):
@@ -109,7 +123,7 @@ class DataSpec(Strict):
 
     source: Literal[SOURCES]
     path: str | None = None
-    image_size: tuple[PositiveInt, PositiveInt] = (32, 32)
+    image_size: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)] = [32, 32]
     color_mode: Literal["grayscale", "rgb"] = "grayscale"
     labels: Literal["auto", "binary", "multiclass"] = "auto"
     limit: PositiveInt | None = None
@@ -137,25 +151,30 @@ class DataSpec(Strict):
 class ModelSpec(Strict):
     """The CNN family: conv blocks, then an optional dense layer, then the readout."""
 
-    conv_blocks: _tunable(PositiveInt, numeric=True) = Range[int](min=1, max=3)
-    filters: _tunable(PositiveInt, numeric=True) = Choice[int](values=[8, 16, 32, 64])
+    conv_blocks: _tunable(PositiveInt, numeric=True) = Field(default={"min": 1, "max": 3}, validate_default=True)
+    filters: _tunable(PositiveInt, numeric=True) = Field(default={"values": [8, 16, 32, 64]}, validate_default=True)
     kernel_size: _tunable(PositiveInt, numeric=True) = 3
     pooling: _tunable(Literal["max", "avg", "none"], numeric=False) = "max"
     batch_norm: _tunable(bool, numeric=False) = False
-    dropout: _tunable(Rate, numeric=True) = Range[float](min=0.0, max=0.5, step=0.1)
-    dense_units: _tunable(NonNegativeInt, numeric=True) = Choice[int](values=[0, 64])
+    dropout: _tunable(Rate, numeric=True) = Field(default={"min": 0.0, "max": 0.5, "step": 0.1}, validate_default=True)
+    dense_units: _tunable(NonNegativeInt, numeric=True) = Field(default={"values": [0, 64]}, validate_default=True)
 
 
 class OptimizerSpec(Strict):
     """The optimiser and its settings; momentum only exists for sgd and rmsprop."""
 
-    name: _tunable(Literal[OPTIMIZERS], numeric=False) = Choice[str](values=["adam", "sgd"])
-    learning_rate: _tunable(PositiveFloat, numeric=True) = Range[float](min=1e-4, max=1e-1, sampling="log")
-    momentum: _tunable(Momentum, numeric=True) = Range[float](min=0.0, max=0.9)
+    name: _tunable(Literal[OPTIMIZERS], numeric=False) = Field(
+        default={"values": ["adam", "sgd"]}, validate_default=True
+    )
+    learning_rate: _tunable(PositiveFloat, numeric=True) = Field(
+        default={"min": 1e-4, "max": 1e-1, "sampling": "log"}, validate_default=True
+    )
+    momentum: _tunable(Momentum, numeric=True) = Field(default={"min": 0.0, "max": 0.9}, validate_default=True)
 
     @model_validator(mode="after")
     def _momentum_is_used(self) -> OptimizerSpec:
-        if "momentum" in self.model_fields_set and not set(options(self.name)) & set(MOMENTUM_OPTIMIZERS):
+        unused = not set(options(self.name)) & set(MOMENTUM_OPTIMIZERS)
+        if unused and _as_written(self.momentum) != type(self).model_fields["momentum"].default:
             raise ValueError("momentum: is only used by sgd and rmsprop; remove it or add one of them to name")
         return self
 
@@ -164,7 +183,7 @@ class TrainingSpec(Strict):
     """How each candidate is trained."""
 
     epochs: _tunable(PositiveInt, numeric=True) = 10
-    batch_size: _tunable(PositiveInt, numeric=True) = Choice[int](values=[32, 64])
+    batch_size: _tunable(PositiveInt, numeric=True) = Field(default={"values": [32, 64]}, validate_default=True)
     loss: _tunable(Literal[LOSSES], numeric=False) = "auto"
     early_stopping: NonNegativeInt = 3
 
@@ -223,7 +242,8 @@ class Spec(Strict):
             raise ValueError("training.epochs: hyperband schedules epochs itself; give the maximum as one number")
         if self.search.algorithm == "grid":
             for key, value in tunables(self).items():
-                if isinstance(value, Range) and value.step is None and isinstance(value.min, float):
+                used = key != "optimizer.momentum" or set(options(self.optimizer.name)) & set(MOMENTUM_OPTIMIZERS)
+                if used and isinstance(value, Range) and value.step is None and isinstance(value.min, float):
                     raise ValueError(f"{key}: a grid needs a step for a real-valued range")
         if self.search.objective.name.endswith("loss") and not isinstance(self.training.loss, str):
             raise ValueError(
@@ -231,15 +251,6 @@ class Spec(Strict):
                 " fix the loss or use objective val_accuracy"
             )
         return self
-
-
-def options(value: Any) -> list[Any]:
-    """Every value a tunable key can take, for keys that are fixed or a choice."""
-    if isinstance(value, Choice):
-        return list(value.values)
-    if isinstance(value, Range):
-        raise TypeError("a range has no finite list of options")
-    return [value]
 
 
 def tunables(spec: Spec) -> dict[str, Any]:

@@ -1,0 +1,106 @@
+"""Spec values become keras-tuner hyperparameters, and every corner of a space builds a valid model."""
+
+from __future__ import annotations
+
+import keras_tuner
+import numpy as np
+import pytest
+
+from tuner.hypermodel import CNNHyperModel, build_model, declare_space
+from tuner.spec import load_spec
+
+BASE = {
+    "conv_blocks": 1,
+    "filters_0": 4,
+    "kernel_size": 3,
+    "pooling": "max",
+    "batch_norm": False,
+    "dropout": 0.0,
+    "dense_units": 0,
+    "optimizer": "adam",
+    "learning_rate": 1e-3,
+    "loss": "auto",
+}
+
+
+def space(space_file, body: str):
+    spec, _ = load_spec(space_file("data: {source: digits}\n" + body))
+    hp = keras_tuner.HyperParameters()
+    values = declare_space(hp, spec)
+    return {item.name: item for item in hp.space}, values
+
+
+def test_each_value_form_maps_to_its_keras_tuner_type(space_file):
+    kinds, _ = space(
+        space_file,
+        """
+model:
+  kernel_size: 3
+  filters: {values: [8, 16]}
+  conv_blocks: {min: 1, max: 3}
+  dropout: {min: 0.0, max: 0.5, step: 0.1}
+  dense_units: {min: 16, max: 64, step: 16}
+optimizer:
+  learning_rate: {min: 1.0e-4, max: 1.0e-1, sampling: log}
+""",
+    )
+    assert type(kinds["kernel_size"]).__name__ == "Fixed"
+    assert type(kinds["filters_0"]).__name__ == "Choice"
+    assert type(kinds["conv_blocks"]).__name__ == "Int"
+    assert type(kinds["dense_units"]).__name__ == "Int" and kinds["dense_units"].step == 16
+    assert type(kinds["dropout"]).__name__ == "Float" and kinds["dropout"].step == 0.1
+    assert kinds["learning_rate"].sampling == "log"
+
+
+def test_per_block_filters_and_momentum_are_conditional(space_file):
+    kinds, values = space(
+        space_file,
+        "model:\n  conv_blocks: {min: 1, max: 3}\noptimizer:\n  name: {values: [adam, sgd]}\n",
+    )
+    assert [c.values for c in kinds["filters_0"].conditions] == []
+    assert [list(c.values) for c in kinds["filters_2"].conditions] == [[3]]
+    assert [list(c.values) for c in kinds["momentum"].conditions] == [["sgd"]]
+    active_filters = [name for name in values if name.startswith("filters_")]
+    assert len(active_filters) == values["conv_blocks"]
+
+
+def test_momentum_is_not_declared_for_adam_only(space_file):
+    kinds, values = space(space_file, "optimizer:\n  name: adam\n")
+    assert "momentum" not in kinds and "momentum" not in values
+
+
+@pytest.mark.parametrize("blocks", [1, 3, 6])
+@pytest.mark.parametrize("pooling", ["max", "avg", "none"])
+def test_any_depth_builds_on_a_tiny_image_without_pooling_a_pixel_away(blocks, pooling):
+    values = {**BASE, "conv_blocks": blocks, "pooling": pooling, **{f"filters_{i}": 4 for i in range(blocks)}}
+    model = build_model(values, (8, 8, 1), 10)
+    assert model.output_shape == (None, 10)
+    spatial = [layer.output.shape[1] for layer in model.layers if "pooling" in layer.name]
+    assert all(size >= 1 for size in spatial)
+    assert len(spatial) == (0 if pooling == "none" else min(blocks, 3))
+
+
+def test_largest_corner_with_batch_norm_dense_and_dropout_builds_and_trains():
+    values = {**BASE, "conv_blocks": 2, "filters_1": 8, "batch_norm": True, "dropout": 0.5, "dense_units": 16}
+    values["optimizer"], values["momentum"] = "sgd", 0.9
+    model = build_model(values, (8, 8, 1), 3)
+    history = model.fit(np.zeros((8, 8, 8, 1), "float32"), np.arange(8) % 3, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def test_binary_losses_read_one_real_output():
+    for loss in ("hinge", "squared_hinge", "binary_crossentropy"):
+        model = build_model({**BASE, "loss": loss}, (8, 8, 1), 2)
+        assert model.output_shape == (None, 1)
+        assert model.layers[-1].activation.__name__ == "linear"
+
+
+def test_fit_uses_the_trial_batch_size_and_epochs(space_file):
+    spec, _ = load_spec(space_file("data: {source: digits}\ntraining: {epochs: 2, batch_size: 5, early_stopping: 0}\n"))
+    hp = keras_tuner.HyperParameters()
+    hypermodel = CNNHyperModel(spec, (8, 8, 1), 2)
+    model = hypermodel.build(hp)
+    x, y = np.random.default_rng(0).random((10, 8, 8, 1), dtype="float32"), np.arange(10) % 2
+    history = hypermodel.fit(hp, model, x, y, validation_data=(x, y), verbose=0)
+    assert len(history.history["val_loss"]) == 2
+    assert model.optimizer.iterations.numpy() == 4
