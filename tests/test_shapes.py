@@ -87,7 +87,7 @@ def test_a_one_block_four_filter_net_is_visibly_worse_than_a_deeper_one():
     from tuner.spec import DataSpec
     from tuner.task import targets
 
-    data = load_data(DataSpec(source="shapes", samples=1200, image_size=(30, 30), grouping="corner"), None, seed=7)
+    data = load_data(DataSpec(source="shapes", samples=1200, image_size=[30, 30], grouping="corner"), None, seed=7)
     common = {"kernel_size": 3, "pooling": "max", "batch_norm": False, "dropout": 0.0, "optimizer": "adam"}
     common.update(learning_rate=3e-3, loss="hinge", dense_units=0)
     space = {
