@@ -86,7 +86,7 @@ def test_cifar10_batches_are_read_channels_last(cache):
     assert names[0] == "airplane" and labels[20:].tolist() == [5, 6, 7, 8]
 
 
-def test_fashion_mnist_goes_through_keras_datasets(cache):
+def test_fashion_mnist_idx_files_are_read_from_the_cache(cache):
     plant_fashion(cache, train=20, test=10)
     data = load_data(DataSpec(source="fashion_mnist", validation_split=0.2), None, seed=0)
     assert data.num_classes == 10 and data.class_names[9] == "ankle-boot"
@@ -139,3 +139,25 @@ def test_data_module_does_not_import_keras_for_other_sources():
     )
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert shown.strip() == "False False"
+
+
+def test_cifar100_reads_the_fine_labels(cache):
+    folder = cache / "datasets" / "cifar-100-python-target" / "cifar-100-python"
+    folder.mkdir(parents=True)
+    for name, count in (("train", 5), ("test", 2)):
+        batch = {
+            b"data": np.zeros((count, 3072), np.uint8),
+            b"fine_labels": [99] * count,
+            b"coarse_labels": [1] * count,
+        }
+        (folder / name).write_bytes(pickle.dumps(batch))
+    images, labels, names = load_keras_dataset("cifar100")
+    assert images.shape == (7, 32, 32, 3) and set(labels) == {99} and len(names) == 100
+
+
+def test_a_pickle_that_names_other_code_is_refused(cache):
+    plant_cifar10(cache, per_batch=2)
+    evil = cache / "datasets" / "cifar-10-batches-py-target" / "cifar-10-batches-py" / "test_batch"
+    evil.write_bytes(pickle.dumps({b"data": print, b"labels": []}))
+    with pytest.raises(InputError, match=r"does not hold readable cifar10 batches \(refusing to load builtins.print\)"):
+        load_keras_dataset("cifar10")

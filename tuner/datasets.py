@@ -19,7 +19,6 @@ import numpy as np
 
 from tuner.errors import InputError
 
-KERAS_DATASETS = ("mnist", "fashion_mnist", "cifar10", "cifar100")
 STORAGE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
 

@@ -59,7 +59,7 @@ def check_space(spec: Spec, base_dir: Path) -> SpaceCheck:
         grid_size=grid_size(hp) if spec.search.algorithm == "grid" else None,
         smallest_params=params[0],
         largest_params=params[1],
-        samples=len(data.y_train) + len(data.y_val),
+        samples=len(data.y_train) + len(data.y_val) + len(data.y_test),
         input_shape=data.input_shape,
         num_classes=data.num_classes,
     )
