@@ -142,7 +142,7 @@ def fetch(remote: Remote, cache: Path) -> Path:
             cache_dir=str(cache),
             extract=remote.extract,
         )
-    except Exception as error:
+    except Exception as error:  # get_file raises a bare Exception for network failures
         reason = f"{type(error).__name__}: {error}" if remote.download_target(cache).exists() else "download failed"
         raise InputError(
             f"could not fetch {remote.origin} ({reason}); download it by hand and save it as"
