@@ -152,6 +152,10 @@ def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console)
     with progress or contextlib.nullcontext():
         result = run_search(spec, space.parent, args.runs_dir, args.overwrite, args.verbose, progress)
     console.print(top_table(result.ranked, args.top, title=f"top trials of {spec.name}"))
+    if "test_loss" in result.ranked.columns and not result.ranked.empty:
+        best = result.ranked.iloc[0]
+        tested = ", ".join(f"{name} {best[name]:.4g}" for name in result.ranked.columns if name.startswith("test_"))
+        console.print(f"held-out test set, best trial {best['trial']}: {tested}", highlight=False)
     console.print(
         f"results: {result.run_dir / rundir.RESULTS_FILE}  report: {result.run_dir / rundir.REPORT_FILE}"
         f"  ({result.seconds:.0f} s)",

@@ -24,9 +24,10 @@ from reports.writer import write_reports
 from tuner import rundir
 from tuner.data import Dataset, load_data
 from tuner.errors import InputError
+from tuner.holdout import evaluate_top
 from tuner.hypermodel import CNNHyperModel
 from tuner.spec import Spec
-from tuner.task import check_losses
+from tuner.task import settle
 
 TUNERS: dict[str, type[keras_tuner.Tuner]] = {
     "random": keras_tuner.RandomSearch,
@@ -209,7 +210,7 @@ def run_search(
     started = time.perf_counter()
     listener = listener or SilentListener()
     data = load_data(spec.data, base_dir, spec.seed)
-    check_losses(spec.training.loss, data.num_classes)
+    spec = settle(spec, data.num_classes)
     run_dir = runs_dir / spec.name
     prepare_run_dir(run_dir, spec, overwrite)
     tuner = make_tuner(spec, data, run_dir, overwrite, listener)
@@ -221,5 +222,7 @@ def run_search(
         validation_data=(data.x_val, data.y_val),
         verbose=2 if verbose else 0,
     )
+    if len(data.y_test):
+        evaluate_top(tuner, data, run_dir)
     ranked = write_reports(run_dir)
     return SearchResult(run_dir=run_dir, seconds=time.perf_counter() - started, ranked=ranked)
