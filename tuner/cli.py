@@ -27,6 +27,7 @@ from tuner.distributed import (
     Address,
     WorkersFailedError,
     check_tuner_id,
+    chief_from_environment,
     parse_address,
 )
 from tuner.errors import InputError
@@ -159,7 +160,10 @@ def _non_negative(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "worker" and args.chief is None:
+        args.chief = _chief_from_environment(parser)
     # Piped output (logs, CI) has no width to fit: do not squeeze the tables to 80 columns.
     # Bound to stdout now: a distributed chief silences keras-tuner's stray prints by swapping sys.stdout.
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200)
@@ -197,6 +201,17 @@ def _with_overrides(spec: Spec, args: argparse.Namespace) -> Spec:
     if args.seed is not None:
         raw["seed"] = args.seed
     return Spec.model_validate(raw)
+
+
+def _chief_from_environment(parser: argparse.ArgumentParser) -> Address:
+    """The chief keras-tuner's variables name, for a worker started without ``--chief``."""
+    try:
+        chief = chief_from_environment(os.environ)
+    except ValueError as error:
+        parser.error(f"{ORACLE_IP}/{ORACLE_PORT}: {error}")
+    if chief is None:
+        parser.error(f"worker needs --chief HOST:PORT (or {ORACLE_IP} and {ORACLE_PORT} in the environment)")
+    return chief
 
 
 def _worker_args(args: argparse.Namespace) -> list[str]:
@@ -257,14 +272,12 @@ def _launch(args: argparse.Namespace, spec: Spec, space: Path, console: Console,
 
 def _worker(args: argparse.Namespace, spec: Spec, space: Path) -> int:
     """``tuner worker``: join a chief and train the trials it hands out until it says stop."""
-    from tuner.distributed import chief_from_environment, default_tuner_id
+    from tuner.distributed import default_tuner_id
     from tuner.worker import run_worker
 
-    chief = args.chief or chief_from_environment(os.environ)
-    if chief is None:
-        raise InputError(f"worker needs --chief HOST:PORT (or {ORACLE_IP} and {ORACLE_PORT} in the environment)")
     tuner_id = args.id or default_tuner_id(os.environ)
-    run_worker(_with_overrides(spec, args), space.parent, args.runs_dir, chief, tuner_id, args.threads, args.verbose)
+    spec = _with_overrides(spec, args)
+    run_worker(spec, space.parent, args.runs_dir, args.chief, tuner_id, args.threads, args.verbose)
     return 0
 
 

@@ -13,8 +13,6 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tuner.errors import InputError
-
 TUNER_ID = "KERASTUNER_TUNER_ID"
 ORACLE_IP = "KERASTUNER_ORACLE_IP"
 ORACLE_PORT = "KERASTUNER_ORACLE_PORT"
@@ -65,10 +63,7 @@ def check_tuner_id(name: str) -> str:
 def chief_from_environment(environ: Mapping[str, str]) -> Address | None:
     """The chief keras-tuner's own variables point at, if both are set."""
     if ORACLE_IP in environ and ORACLE_PORT in environ:
-        try:
-            return parse_address(f"{environ[ORACLE_IP]}:{environ[ORACLE_PORT]}")
-        except ValueError as error:
-            raise InputError(f"{ORACLE_IP}/{ORACLE_PORT}: {error}") from None
+        return parse_address(f"{environ[ORACLE_IP]}:{environ[ORACLE_PORT]}")
     return None
 
 
