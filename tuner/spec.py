@@ -169,6 +169,9 @@ class TrainingSpec(Strict):
     batch_size: _tunable(PositiveInt, numeric=True) = Field(default={"values": [32, 64]}, validate_default=True)
     loss: _tunable(Literal[LOSSES], numeric=False) = "auto"
     early_stopping: NonNegativeInt = 3
+    # GPU settings: float16 compute with float32 readout, and Keras' XLA switch ("auto": Keras decides).
+    mixed_precision: bool = False
+    jit_compile: Literal["auto", True, False] = "auto"
 
 
 class Objective(Strict):
