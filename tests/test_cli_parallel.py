@@ -116,9 +116,14 @@ def test_a_killed_worker_is_restarted_and_reruns_its_trial(one_worker, tmp_path)
     pd.testing.assert_frame_equal(comparable(results), comparable(one_worker))
 
 
-def test_chief_and_worker_commands_on_an_explicit_port(one_worker, tmp_path):
+def test_chief_and_worker_commands_on_an_explicit_port_and_a_resumed_chief(one_worker, tmp_path):
     space = write_space(tmp_path, SPACE)
     port = str(free_port())
+    worker = start(tmp_path, "worker", str(space), "--chief", f"127.0.0.1:{port}", "--id", "solo")
+    finish(start(tmp_path, "chief", str(space), "--port", port, "--max-trials", "2", "--quiet"))
+    finish(worker)
+    assert len(pd.read_csv(tmp_path / "runs" / "par" / "results.csv")) == 2
+    # A chief started again on the run directory carries on from the oracle's saved state.
     worker = start(tmp_path, "worker", str(space), "--chief", f"127.0.0.1:{port}", "--id", "solo")
     chief = start(tmp_path, "chief", str(space), "--port", port)
     finish(worker)
