@@ -82,8 +82,9 @@ class OracleServer:
             self._serve(run_dir, listener, seen, workers_gone)
 
     def _serve(self, run_dir: Path, listener: Listener, seen: int, workers_gone: Callable[[], bool]) -> None:
+        reported = set(self.oracle.end_order)
         while True:
-            seen = _report(self.oracle, run_dir, seen, listener)
+            seen = _report(self.oracle, run_dir, seen, reported, listener)
             if self.done():
                 return
             # Workers leave once the oracle says stop, so with all gone, done() decides success.
@@ -99,12 +100,18 @@ def _budget(oracle: keras_tuner.Oracle) -> int | None:
     return None if isinstance(oracle, keras_tuner.oracles.HyperbandOracle) else oracle.max_trials
 
 
-def _report(oracle: keras_tuner.Oracle, run_dir: Path, seen: int, listener: Listener) -> int:
-    """Tell the listener about trials that ended since the last call; returns how many have ended."""
+def _report(oracle: keras_tuner.Oracle, run_dir: Path, seen: int, reported: set[str], listener: Listener) -> int:
+    """Tell the listener about trials that ended since the last call; returns how many endings there were.
+
+    A trial running when a chief was restarted can end twice (keras-tuner queues it to run again),
+    so each trial is reported once.
+    """
     ended, ranked = _ended_since(oracle, seen, run_dir)
     best = _number(ranked.iloc[0].get("objective")) if ranked is not None and not ranked.empty else None
     for trial in ended:
-        listener.trial_finished(trial.trial_id, str(trial.status).lower(), trial.score, best)
+        if trial.trial_id not in reported:
+            reported.add(trial.trial_id)
+            listener.trial_finished(trial.trial_id, str(trial.status).lower(), trial.score, best)
     return seen + len(ended)
 
 
