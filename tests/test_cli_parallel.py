@@ -156,7 +156,7 @@ def test_worker_refuses_a_chief_searching_another_space(tmp_path):
     assert "Traceback" not in worker.stderr
 
 
-def test_worker_needs_a_chief_address(run_tuner, space_file):
+def test_worker_and_thread_options_are_checked(run_tuner, space_file):
     space = space_file(SPACE)
     result = run_tuner("worker", str(space))
     assert result.returncode == 2
@@ -164,3 +164,6 @@ def test_worker_needs_a_chief_address(run_tuner, space_file):
     result = run_tuner("worker", str(space), "--chief", "10.0.0.5", "--id", "my-chief")
     assert result.returncode == 2
     assert "expected HOST:PORT" in result.stderr and "Traceback" not in result.stderr
+    result = run_tuner("search", str(space), "--threads", "2")
+    assert result.returncode == 2
+    assert "--threads sets the threads of each worker; it needs --workers" in result.stderr

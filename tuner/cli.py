@@ -107,10 +107,10 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_threads_option(parser: argparse.ArgumentParser) -> None:
+    """Threads per worker: a fixed default, because results depend on it (oneDNN splits sums by thread)."""
     parser.add_argument(
         "--threads",
         type=_positive,
-        default=1,
         help="TensorFlow threads per worker (default: 1; results match across worker counts at equal threads)",
     )
 
@@ -164,6 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "worker" and args.chief is None:
         args.chief = _chief_from_environment(parser)
+    if args.command == "search" and args.threads is not None and args.workers is None:
+        parser.error("--threads sets the threads of each worker; it needs --workers")
+    if args.command in ("search", "worker"):
+        args.threads = args.threads or 1
     # Piped output (logs, CI) has no width to fit: do not squeeze the tables to 80 columns.
     # Bound to stdout now: a distributed chief silences keras-tuner's stray prints by swapping sys.stdout.
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200)
