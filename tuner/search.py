@@ -120,6 +120,8 @@ class RecordingTuner:
 
     def on_trial_end(self, trial: Any) -> None:
         super().on_trial_end(trial)
+        if self._is_worker():  # in keras-tuner's distributed mode the chief keeps the reports
+            return
         best = write_reports(self.run_dir).iloc[0]
         self.listener.trial_finished(
             trial.trial_id, str(trial.status).lower(), trial.score, _number(best.get("objective"))
@@ -158,27 +160,33 @@ def resolved_yaml(spec: Spec) -> str:
 
 def prepare_run_dir(run_dir: Path, spec: Spec, overwrite: bool) -> None:
     """Start afresh, or check that an existing run searched the same space before resuming it."""
-    space_file = run_dir / rundir.SPACE_FILE
     if overwrite and run_dir.exists():
         shutil.rmtree(run_dir)
-    elif space_file.exists():
-        before = yaml.safe_load(space_file.read_text(encoding="utf-8"))
-        now = spec.model_dump(mode="json")
-        for saved in (before, now):
-            saved.get("search", {}).pop("max_trials", None)
-        if before != now:
-            raise InputError(
-                f"{run_dir} holds a search of a different space; pass --overwrite to replace it,"
-                " or give this space another name",
-                key="name",
-            )
-    rundir.write_atomic(space_file, resolved_yaml(spec))
+    elif (run_dir / rundir.SPACE_FILE).exists():
+        check_same_space(run_dir, spec)
+    rundir.write_atomic(run_dir / rundir.SPACE_FILE, resolved_yaml(spec))
 
 
-def make_tuner(spec: Spec, data: Dataset, run_dir: Path, overwrite: bool, listener: Listener) -> keras_tuner.Tuner:
+def check_same_space(run_dir: Path, spec: Spec) -> None:
+    """Refuse to mix two spaces in one run (``max_trials`` may change: raising it extends a run)."""
+    before = yaml.safe_load((run_dir / rundir.SPACE_FILE).read_text(encoding="utf-8"))
+    now = spec.model_dump(mode="json")
+    for saved in (before, now):
+        saved.get("search", {}).pop("max_trials", None)
+    if before != now:
+        raise InputError(
+            f"{run_dir} holds a search of a different space; pass --overwrite to replace it,"
+            " or give this space another name",
+            key="name",
+        )
+
+
+def make_tuner(
+    spec: Spec, data: Dataset, run_dir: Path, overwrite: bool, listener: Listener, mixins: tuple[type, ...] = ()
+) -> keras_tuner.Tuner:
     """The keras-tuner tuner that ``search.algorithm`` names, wired to record into ``run_dir``."""
     base = TUNERS[spec.search.algorithm]
-    tuner_class = type(f"Recording{base.__name__}", (RecordingTuner, base), {})
+    tuner_class = type(f"Recording{base.__name__}", (*mixins, RecordingTuner, base), {})
     objective = keras_tuner.Objective(spec.search.objective.name, spec.search.objective.direction)
     budget: dict[str, Any] = {"max_trials": spec.search.max_trials}
     if spec.search.algorithm == "hyperband":
@@ -216,12 +224,22 @@ def run_search(
     tuner = make_tuner(spec, data, run_dir, overwrite, listener)
     done = len(tuner.oracle.trials)
     listener.started(None if spec.search.algorithm == "hyperband" else spec.search.max_trials, done)
+    search_data(tuner, data, verbose)
+    return finish(tuner, data, run_dir, started)
+
+
+def search_data(tuner: keras_tuner.Tuner, data: Dataset, verbose: bool) -> None:
+    """Run keras-tuner's search loop on a dataset (a distributed worker runs the same loop)."""
     tuner.search(
         data.x_train,
         data.y_train,
         validation_data=(data.x_val, data.y_val),
         verbose=2 if verbose else 0,
     )
+
+
+def finish(tuner: keras_tuner.Tuner, data: Dataset, run_dir: Path, started: float) -> SearchResult:
+    """Score the top trials on the held-out test set, if there is one, and write the final reports."""
     if len(data.y_test):
         evaluate_top(tuner, data, run_dir)
     ranked = write_reports(run_dir)

@@ -199,6 +199,9 @@ class TrainingSpec(Strict):
     early_stopping: NonNegativeInt = 3
     # Each restart trains the same configuration from another seed; reports rank by the mean objective.
     restarts: PositiveInt = 1
+    # GPU settings: float16 compute with float32 readout, and Keras' XLA switch ("auto": Keras decides).
+    mixed_precision: bool = False
+    jit_compile: Literal["auto", True, False] = "auto"
 
 
 class Objective(Strict):
