@@ -78,7 +78,7 @@ def load_run(run_dir: Path) -> Run:
     histories = _histories(run_dir)
     hyperparameters = _space_of(run_dir, records)
     rows = [_row(record, histories.get(record["trial_id"], []), objective, direction) for record in records]
-    frame = _tidy(rows, hyperparameters)
+    frame = _with_test_metrics(_tidy(rows, hyperparameters), run_dir)
     frame.attrs.update(objective=objective, direction=direction, tuned=_tuned(hyperparameters))
     runs = [restart for trial in histories.values() for restart in trial]
     starts = [restart["started"] for restart in runs if "started" in restart]
@@ -95,6 +95,20 @@ def load_run(run_dir: Path) -> Run:
         },
         wall_seconds=round(max(ends) - min(starts), 3) if starts and ends else None,
     )
+
+
+def _with_test_metrics(frame: pd.DataFrame, run_dir: Path) -> pd.DataFrame:
+    """Add ``test_`` columns (held-out scores of the top trials, blank for others) before the hyperparameters."""
+    path = rundir.test_metrics_file(run_dir)
+    if frame.empty or not path.exists():
+        return frame
+    scores = json.loads(path.read_text(encoding="utf-8"))["trials"]
+    names = sorted({name for metrics in scores.values() for name in metrics})
+    position = next((i for i, column in enumerate(frame.columns) if column.startswith(HP_PREFIX)), len(frame.columns))
+    for offset, name in enumerate(names):
+        column = [scores.get(trial, {}).get(name) for trial in frame["trial"]]
+        frame.insert(position + offset, name, pd.Series(column, dtype="float64"))
+    return frame
 
 
 def _tuned(hyperparameters: list[dict[str, Any]]) -> list[str]:

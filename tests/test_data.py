@@ -77,3 +77,58 @@ def test_corrupt_image_is_named(tmp_path):
     (root / "cats" / "broken.png").write_bytes(b"\x89PNG garbage")
     with pytest.raises(InputError, match=r"broken.png is not a readable image"):
         load_data(DataSpec(source="directory", path="images"), tmp_path, seed=0)
+
+
+def test_limit_keeps_the_first_samples():
+    data = load_data(DataSpec(source="digits", limit=100, validation_split=0.2), None, seed=0)
+    assert len(data.y_train) + len(data.y_val) == 100
+    from sklearn.datasets import load_digits
+
+    first = (load_digits().images[:100] / 16.0).astype("float32")
+    pooled = np.concatenate([data.x_train, data.x_val])[..., 0]
+    assert sorted(map(bytes, pooled)) == sorted(map(bytes, first))
+
+
+def test_limit_drops_classes_that_no_longer_occur(tmp_path):
+    np.savez(tmp_path / "set.npz", x=np.zeros((9, 4, 4)), y=np.array([3, 5, 3, 5, 3, 5, 9, 9, 9]))
+    data = load_data(DataSpec(source="npz", path="set.npz", limit=6, validation_split=0.34), tmp_path, seed=0)
+    assert data.class_names == ("3", "5")
+    assert set(data.y_train) | set(data.y_val) == {0, 1}
+
+
+def test_test_split_is_held_out_seeded_and_fixed_by_validation_split():
+    first = load_data(DataSpec(source="digits", validation_split=0.2, test_split=0.1), None, seed=5)
+    other_val = load_data(DataSpec(source="digits", validation_split=0.3, test_split=0.1), None, seed=5)
+    assert len(first.y_test) == 180 and set(first.y_test) == set(range(10))
+    assert len(first.y_train) + len(first.y_val) + len(first.y_test) == 1797
+    assert np.array_equal(first.x_test, other_val.x_test)
+    rows = {bytes(image) for image in first.x_test}
+    assert not rows & {bytes(image) for image in np.concatenate([first.x_train, first.x_val])}
+
+
+def test_no_test_split_means_an_empty_test_set():
+    data = load_data(DataSpec(source="digits"), None, seed=0)
+    assert data.x_test.shape == (0, 8, 8, 1) and len(data.y_test) == 0
+
+
+def test_directory_order_takes_classes_in_turn_so_limit_keeps_both(tmp_path):
+    make_image_folder(tmp_path / "images", classes=("cats", "dogs"), per_class=6)
+    spec = DataSpec(source="directory", path="images", image_size=[10, 12], limit=4, validation_split=0.5)
+    data = load_data(spec, tmp_path, seed=0)
+    assert sorted(np.concatenate([data.y_train, data.y_val]).tolist()) == [0, 0, 1, 1]
+
+
+def test_plus_minus_one_npz_labels_map_minus_one_to_index_zero(tmp_path):
+    np.savez(tmp_path / "pm.npz", x=np.zeros((10, 4, 4)), y=np.array([1, -1] * 5))
+    data = load_data(DataSpec(source="npz", path="pm.npz"), tmp_path, seed=0)
+    assert data.class_names == ("-1", "1")
+
+
+def test_shapes_source_is_balanced_binary_and_follows_the_run_seed():
+    spec = DataSpec(source="shapes", samples=100, image_size=[20, 25], noise=0.0, grouping="corner")
+    data = load_data(spec, None, seed=3)
+    again = load_data(spec, None, seed=3)
+    assert data.class_names == ("-1", "+1") and data.input_shape == (20, 25, 1)
+    assert int(np.concatenate([data.y_train, data.y_val]).sum()) == 50
+    assert np.array_equal(data.x_train, again.x_train)
+    assert not np.array_equal(data.x_train, load_data(spec, None, seed=4).x_train)

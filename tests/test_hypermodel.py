@@ -114,3 +114,24 @@ def test_per_block_filters_are_fixed_block_by_block():
     values = declare_space(hp, spec)
     assert (values["filters_0"], values["filters_1"]) == (8, 32)
     assert {type(item).__name__ for item in hp.space if item.name.startswith("filters_")} == {"Fixed"}
+
+
+def test_mixed_precision_computes_in_float16_and_reads_out_in_float32(space_file):
+    spec, _ = load_spec(
+        space_file("data: {source: digits}\ntraining: {epochs: 1, mixed_precision: true, jit_compile: false}\n")
+    )
+    hp = keras_tuner.HyperParameters()
+    model = CNNHyperModel(spec, (8, 8, 1), 3).build(hp)
+    conv = next(layer for layer in model.layers if layer.name.startswith("conv2d"))
+    assert conv.compute_dtype == "float16" and conv.variable_dtype == "float32"
+    assert model.get_layer("readout").compute_dtype == "float32"
+    assert model.optimizer.__class__.__name__ == "LossScaleOptimizer"
+    assert model.jit_compile is False
+    history = model.fit(np.zeros((6, 8, 8, 1), "float32"), np.arange(6) % 3, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def test_default_precision_is_float32_throughout():
+    model = build_model(BASE, (8, 8, 1), 3)
+    assert {layer.compute_dtype for layer in model.layers[1:]} == {"float32"}
+    assert model.optimizer.__class__.__name__ == "Adam"

@@ -76,6 +76,14 @@ def test_objective_shorthand_infers_direction(space_file):
             "data: {source: digits}\ntraining:\n  epochs: ten\n",
             "space.yaml:3: training.epochs: must be a valid integer (got 'ten')",
         ),
+        (
+            "data: {source: digits}\ntraining:\n  jit_compile: maybe\n",
+            "space.yaml:3: training.jit_compile: must be one of auto, True or False (got 'maybe')",
+        ),
+        (
+            "data: {source: digits}\ntraining:\n  mixed_precision: 1\n",
+            "space.yaml:3: training.mixed_precision: must be a valid boolean (got 1)",
+        ),
         ("data: {source: npz}\n", "space.yaml:1: data.path: is required for source npz"),
         ("data:\n  source: digits\nname: ../x\n", "space.yaml:3: name: must be letters, digits"),
         ("model: {}\n", "space.yaml: data: is required"),

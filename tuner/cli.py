@@ -7,22 +7,36 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import shlex
 import sys
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from tuner import __version__, rundir
+from tuner.distributed import (
+    DEFAULT_PORT,
+    LOOPBACK,
+    ORACLE_IP,
+    ORACLE_PORT,
+    TUNER_ID,
+    Address,
+    WorkersFailedError,
+    check_tuner_id,
+    chief_from_environment,
+    parse_address,
+)
 from tuner.errors import InputError, SearchStoppedError
 from tuner.quiet import import_tensorflow_quietly
 from tuner.spec import Spec, load_spec
 from tuner.yamlsource import YamlDocument
 
-EXIT_STOPPED = 1
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
@@ -41,23 +55,36 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     search = commands.add_parser("search", help="run a search and write the run directory")
-    search.add_argument("space", nargs="?", type=Path, help="search-space YAML (default: the bundled digits space)")
-    search.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where run directories go (default: runs)")
-    search.add_argument("--max-trials", type=_positive, help="override search.max_trials")
-    search.add_argument("--epochs", type=_positive, help="override training.epochs")
-    search.add_argument("--seed", type=_non_negative, help="override seed")
+    _add_space_options(search, max_trials=True)
+    _add_run_options(search)
     search.add_argument(
-        "--overwrite", action="store_true", help="discard an existing run of this name (default: resume it)"
+        "--workers",
+        type=_workers,
+        help="run N worker processes through keras-tuner's distributed mode; 'auto': one per GPU, else per core",
     )
-    search.add_argument("--top", type=_positive, default=5, help="how many trials to print at the end (default: 5)")
+    _add_threads_option(search)
     search.add_argument(
         "--check-reproducible",
         action="store_true",
-        help="train the best trial again at the end and fail unless its losses are identical",
+        help="train the best trial again at the end and fail unless its losses are identical (not with --workers)",
     )
-    loudness = search.add_mutually_exclusive_group()
-    loudness.add_argument("--verbose", action="store_true", help="show keras-tuner's and Keras' per-epoch output")
-    loudness.add_argument("--quiet", action="store_true", help="print only the final table")
+
+    chief = commands.add_parser("chief", help="serve a search's oracle to workers on other machines")
+    _add_space_options(chief, max_trials=True)
+    _add_run_options(chief)
+    chief.add_argument(
+        "--host", default=LOOPBACK, help=f"address to listen on; 0.0.0.0 for every interface (default: {LOOPBACK})"
+    )
+    chief.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port to listen on (default: {DEFAULT_PORT})")
+
+    worker = commands.add_parser("worker", help="train trials handed out by a chief")
+    _add_space_options(worker, max_trials=False)
+    worker.add_argument("--chief", type=_address, help=f"the chief's HOST:PORT (default: ${ORACLE_IP}:${ORACLE_PORT})")
+    worker.add_argument(
+        "--id", type=_tuner_id, help=f"stable worker id; a restarted worker resumes its trial (default: ${TUNER_ID})"
+    )
+    _add_threads_option(worker)
+    worker.add_argument("--verbose", action="store_true", help="show keras-tuner's and Keras' per-epoch output")
 
     validate = commands.add_parser("validate", help="check a space without training")
     validate.add_argument("space", type=Path, help="search-space YAML")
@@ -87,6 +114,62 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_space_options(parser: argparse.ArgumentParser, max_trials: bool) -> None:
+    """The space file and the overrides of it, shared by search, chief and worker."""
+    parser.add_argument("space", nargs="?", type=Path, help="search-space YAML (default: the bundled digits space)")
+    parser.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where run directories go (default: runs)")
+    if max_trials:
+        parser.add_argument("--max-trials", type=_positive, help="override search.max_trials")
+    parser.add_argument("--epochs", type=_positive, help="override training.epochs")
+    parser.add_argument("--seed", type=_non_negative, help="override seed")
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the commands that own a run and print its results."""
+    parser.add_argument(
+        "--overwrite", action="store_true", help="discard an existing run of this name (default: resume it)"
+    )
+    parser.add_argument("--top", type=_positive, default=5, help="how many trials to print at the end (default: 5)")
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("--verbose", action="store_true", help="show keras-tuner's and Keras' per-epoch output")
+    loudness.add_argument("--quiet", action="store_true", help="print only the final table")
+
+
+def _add_threads_option(parser: argparse.ArgumentParser) -> None:
+    """Threads per worker: a fixed default, because results depend on it (oneDNN splits sums by thread)."""
+    parser.add_argument(
+        "--threads",
+        type=_positive,
+        help="TensorFlow threads per worker (default: 1; results match across worker counts at equal threads)",
+    )
+
+
+def _workers(text: str) -> int | str:
+    """A worker count, or "auto"."""
+    return text if text == "auto" else _positive(text)
+
+
+def _port(text: str) -> int:
+    value = _positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port from 1 to 65535 (got {text})")
+    return value
+
+
+def _address(text: str) -> Address:
+    try:
+        return parse_address(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _tuner_id(text: str) -> str:
+    try:
+        return check_tuner_id(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _positive(text: str) -> int:
     value = _non_negative(text)
     if value < 1:
@@ -107,9 +190,19 @@ def _non_negative(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "worker" and args.chief is None:
+        args.chief = _chief_from_environment(parser)
+    if args.command == "search" and args.threads is not None and args.workers is None:
+        parser.error("--threads sets the threads of each worker; it needs --workers")
+    if args.command == "search" and args.check_reproducible and args.workers is not None:
+        parser.error("--check-reproducible trains the best trial again in this process; it cannot run with --workers")
+    if args.command in ("search", "worker"):
+        args.threads = args.threads or 1
     # Piped output (logs, CI) has no width to fit: do not squeeze the tables to 80 columns.
-    console = Console(width=None if sys.stdout.isatty() else 200)
+    # Bound to stdout now: a distributed chief silences keras-tuner's stray prints by swapping sys.stdout.
+    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200)
     document: YamlDocument | None = None
     spec: Spec | None = None
     try:
@@ -121,15 +214,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             import_tensorflow_quietly()
         if args.command == "validate":
             return _validate(spec, space, console)
+        if args.command == "worker":
+            return _worker(args, spec, space)
         return _search(args, spec, space, console)
     except InputError as error:
         if document is not None and not error.file:
             error = document.error(error.key, error.message)
         print(f"tuner: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except WorkersFailedError as error:
+        print(f"tuner: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except SearchStoppedError as stopped:
         print(f"tuner: {stopped}", file=sys.stderr)
-        return EXIT_STOPPED
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print(f"tuner: {_interrupted(args, argv, spec)}", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -148,7 +246,7 @@ def _with_overrides(spec: Spec, args: argparse.Namespace) -> Spec:
     """The spec with command-line overrides applied, validated again as a whole."""
     # Only the keys the file set: defaults would count as set, and some are refused when set (momentum for adam).
     raw = spec.model_dump(exclude_unset=True)
-    if args.max_trials is not None:
+    if getattr(args, "max_trials", None) is not None:
         raw.setdefault("search", {})["max_trials"] = args.max_trials
     if args.epochs is not None:
         raw.setdefault("training", {})["epochs"] = args.epochs
@@ -157,10 +255,27 @@ def _with_overrides(spec: Spec, args: argparse.Namespace) -> Spec:
     return Spec.model_validate(raw)
 
 
+def _chief_from_environment(parser: argparse.ArgumentParser) -> Address:
+    """The chief keras-tuner's variables name, for a worker started without ``--chief``."""
+    try:
+        chief = chief_from_environment(os.environ)
+    except ValueError as error:
+        parser.error(f"{ORACLE_IP}/{ORACLE_PORT}: {error}")
+    if chief is None:
+        parser.error(f"worker needs --chief HOST:PORT (or {ORACLE_IP} and {ORACLE_PORT} in the environment)")
+    return chief
+
+
+def _worker_args(args: argparse.Namespace) -> list[str]:
+    """The overrides a local worker needs to see the same space as its chief."""
+    given = {"--runs-dir": str(args.runs_dir.resolve()), "--epochs": args.epochs, "--seed": args.seed}
+    return [part for flag, value in given.items() if value is not None for part in (flag, str(value))]
+
+
 def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console) -> int:
+    """``tuner search`` (in this process, or with local workers) and ``tuner chief``."""
     from reports.terminal import top_table
     from tuner.progress import TrialProgress
-    from tuner.search import run_search
 
     spec = _with_overrides(spec, args)
     objective = spec.search.objective
@@ -172,10 +287,26 @@ def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console)
         )
     progress = None if args.quiet or args.verbose else TrialProgress(console, objective.name)
     with progress or contextlib.nullcontext():
-        result = run_search(
-            spec, space.parent, args.runs_dir, args.overwrite, args.verbose, progress, args.check_reproducible
-        )
+        if args.command == "chief":
+            from tuner.chief import run_chief
+
+            address = Address(args.host, args.port)
+            if not args.quiet:
+                console.print(f"chief: serving on {address}; start workers with --chief HOST:{args.port}")
+            result = run_chief(spec, space.parent, args.runs_dir, address, args.overwrite, args.verbose, progress)
+        elif args.workers is not None:
+            result = _launch(args, spec, space, console, progress)
+        else:
+            from tuner.search import run_search
+
+            result = run_search(
+                spec, space.parent, args.runs_dir, args.overwrite, args.verbose, progress, args.check_reproducible
+            )
     console.print(top_table(result.ranked, args.top, title=f"top trials of {spec.name}"))
+    if "test_loss" in result.ranked.columns and not result.ranked.empty:
+        best = result.ranked.iloc[0]
+        tested = ", ".join(f"{name} {best[name]:.4g}" for name in result.ranked.columns if name.startswith("test_"))
+        console.print(f"held-out test set, best trial {best['trial']}: {tested}", highlight=False)
     console.print(
         f"results: {result.run_dir / rundir.RESULTS_FILE}  report: {result.run_dir / rundir.REPORT_FILE}"
         f"  ({result.seconds:.0f} s)",
@@ -183,6 +314,34 @@ def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console)
     )
     if args.check_reproducible:
         console.print("[green]reproducible[/]: the best trial trained again gave identical losses")
+    return 0
+
+
+def _launch(args: argparse.Namespace, spec: Spec, space: Path, console: Console, progress: Any) -> Any:
+    """``tuner search --workers``: plan the local workers and run the search through them."""
+    from tuner import distributed
+    from tuner.launcher import run_parallel
+
+    gpus = distributed.visible_gpus()
+    trials = None if spec.search.algorithm == "hyperband" else spec.search.max_trials
+    count = None if args.workers == "auto" else args.workers
+    slots = distributed.plan_workers(count, args.threads, distributed.usable_cores(), gpus, trials)
+    if not args.quiet:
+        where = f"{len(gpus)} GPU(s)" if gpus else f"{args.threads} thread(s) each"
+        console.print(f"{len(slots)} worker(s), {where}", highlight=False)
+    return run_parallel(
+        spec, space, args.runs_dir, slots, _worker_args(args), args.overwrite, args.verbose, progress, console.print
+    )
+
+
+def _worker(args: argparse.Namespace, spec: Spec, space: Path) -> int:
+    """``tuner worker``: join a chief and train the trials it hands out until it says stop."""
+    from tuner.distributed import default_tuner_id
+    from tuner.worker import run_worker
+
+    tuner_id = args.id or default_tuner_id(os.environ)
+    spec = _with_overrides(spec, args)
+    run_worker(spec, space.parent, args.runs_dir, args.chief, tuner_id, args.threads, args.verbose)
     return 0
 
 

@@ -1,7 +1,8 @@
-"""Labelled images from the sources a space can name, split into training and validation sets.
+"""Labelled images from the sources a space can name, split into training, validation and test sets.
 
 Images come out as float32 arrays of shape (N, H, W, C) scaled to [0, 1]; labels as class indices
-0..K-1 in the order of ``class_names``. Nothing here imports TensorFlow.
+0..K-1 in the order of ``class_names`` (for two classes, index 1 is the +1 class). Nothing here imports
+TensorFlow; the keras datasets import Keras only to download.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tuner import shapes
+from tuner.datasets import load_keras_dataset
 from tuner.errors import InputError
 from tuner.spec import DataSpec
 
@@ -20,13 +23,15 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 
 @dataclass(frozen=True)
 class Dataset:
-    """Training and validation arrays, with the class names their labels index."""
+    """Training, validation and held-out test arrays (the test set may be empty), with the class names."""
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_val: np.ndarray
     y_val: np.ndarray
     class_names: tuple[str, ...]
+    x_test: np.ndarray
+    y_test: np.ndarray
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -41,31 +46,73 @@ class Dataset:
 
 
 def load_data(spec: DataSpec, base_dir: Path, seed: int) -> Dataset:
-    """Load the images ``spec`` names (relative paths from ``base_dir``) and split them by ``seed``."""
+    """Load the images ``spec`` names (paths relative to ``base_dir``), keep the first ``limit``, split by ``seed``."""
     if spec.source == "digits":
         images, labels, names = _digits()
     elif spec.source == "npz":
         images, labels, names = _npz(_existing(spec, base_dir))
-    else:
+    elif spec.source == "directory":
         images, labels, names = _directory(_existing(spec, base_dir), spec)
-    return split(images, labels, names, spec.validation_split, seed)
+    elif spec.source == "shapes":
+        images, labels, names = _shapes(spec, seed)
+    else:
+        images, labels, names = load_keras_dataset(spec.source)
+    if spec.limit is not None:
+        images, labels, names = _first(images, labels, names, spec.limit)
+    return split(_scaled(images), labels, names, spec.validation_split, seed, spec.test_split)
 
 
-def split(images: np.ndarray, labels: np.ndarray, names: tuple[str, ...], fraction: float, seed: int) -> Dataset:
-    """A seeded split, stratified by class so small validation sets still hold every class."""
-    from sklearn.model_selection import train_test_split
+def split(
+    images: np.ndarray,
+    labels: np.ndarray,
+    names: tuple[str, ...],
+    fraction: float,
+    seed: int,
+    test_fraction: float = 0.0,
+) -> Dataset:
+    """A seeded split, stratified by class so small validation and test sets still hold every class.
 
-    counts = np.bincount(labels, minlength=len(names))
+    Both fractions are of all samples; the test set is cut first, so changing ``validation_split``
+    never moves an image into or out of it.
+    """
+    n_test = round(len(labels) * test_fraction)
+    if test_fraction > 0 and (n_test < 1 or len(labels) - n_test < 2):
+        raise InputError(f"{len(labels)} samples cannot spare a test set of {test_fraction:g}", key="data.test_split")
+    x_rest, x_test, y_rest, y_test = _cut(images, labels, len(names), n_test, seed)
     n_val = round(len(labels) * fraction)
-    if n_val < 1 or len(labels) - n_val < 1:
+    if n_val < 1 or len(y_rest) - n_val < 1:
         raise InputError(
             f"{len(labels)} samples cannot be split into training and validation sets", key="data.validation_split"
         )
-    stratify = labels if counts.min() >= 2 and n_val >= len(names) else None
-    x_train, x_val, y_train, y_val = train_test_split(
-        images, labels, test_size=n_val, random_state=seed, stratify=stratify
-    )
-    return Dataset(x_train, y_train, x_val, y_val, names)
+    x_train, x_val, y_train, y_val = _cut(x_rest, y_rest, len(names), n_val, seed)
+    return Dataset(x_train, y_train, x_val, y_val, names, x_test, y_test)
+
+
+def _cut(
+    images: np.ndarray, labels: np.ndarray, classes: int, count: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Seeded ``train_test_split`` of ``count`` samples, stratified where every class can be represented."""
+    from sklearn.model_selection import train_test_split
+
+    if count == 0:
+        return images, images[:0], labels, labels[:0]
+    counts = np.bincount(labels, minlength=classes)
+    stratify = labels if counts.min() >= 2 and classes <= count <= len(labels) - classes else None
+    return tuple(train_test_split(images, labels, test_size=count, random_state=seed, stratify=stratify))  # type: ignore[return-value]
+
+
+def _first(
+    images: np.ndarray, labels: np.ndarray, names: tuple[str, ...], limit: int
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """The first ``limit`` samples, with classes that no longer occur dropped from the names."""
+    images, labels = images[:limit], labels[:limit]
+    present, labels = np.unique(labels, return_inverse=True)
+    if len(present) < 2:
+        raise InputError(
+            f"the first {len(labels)} samples are all of class {names[present[0]]!r}; a classifier needs two classes",
+            key="data.limit",
+        )
+    return images, labels.astype("int64"), tuple(names[index] for index in present)
 
 
 def _existing(spec: DataSpec, base_dir: Path) -> Path:
@@ -111,11 +158,11 @@ def _npz(path: Path) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
         )
     if images.ndim == 3:
         images = images[..., np.newaxis]
-    return _scaled(images), *_indexed(raw_labels, path)
+    return images, *_indexed(raw_labels, path)
 
 
 def _scaled(images: np.ndarray) -> np.ndarray:
-    """Images as float32 in [0, 1]: 8-bit data is divided by 255, floats kept as given."""
+    """Images as float32 in [0, 1]: integer data is divided by 255, floats kept as given."""
     if np.issubdtype(images.dtype, np.integer):
         return (images / 255.0).astype("float32")
     return images.astype("float32")
@@ -158,7 +205,23 @@ def _directory(path: Path, spec: DataSpec) -> tuple[np.ndarray, np.ndarray, tupl
                 raise InputError(f"{file} is not a readable image ({error})", key="data.path") from None
             images.append(pixels if pixels.ndim == 3 else pixels[..., np.newaxis])
             labels.append(index)
-    return np.stack(images), np.asarray(labels, dtype="int64"), tuple(folder.name for folder, _ in classes)
+    # Take classes in turn, so that the first ``limit`` images hold every class.
+    within = np.concatenate([np.arange(len(files)) for _, files in classes])
+    order = np.argsort(within, kind="stable")
+    stacked = np.stack(images)[order]
+    return stacked, np.asarray(labels, dtype="int64")[order], tuple(folder.name for folder, _ in classes)
+
+
+def _shapes(spec: DataSpec, seed: int) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """The generated grouping task, labels −1 (index 0) and +1 (index 1)."""
+    images, signs = shapes.generate(
+        samples=spec.samples or shapes.DEFAULT_SAMPLES,
+        image_size=(spec.image_size[0], spec.image_size[1]),
+        grouping=spec.grouping or shapes.DEFAULT_GROUPING,
+        noise=shapes.DEFAULT_NOISE if spec.noise is None else spec.noise,
+        seed=seed,
+    )
+    return images, (signs > 0).astype("int64"), ("-1", "+1")
 
 
 def _image_files(folder: Path) -> list[Path]:

@@ -76,5 +76,6 @@ class DurableTuner(keras_tuner.Tuner):
         super().__init__(oracle, hypermodel, **kwargs)
 
     def save(self) -> None:
-        self.oracle.save()
+        if not self._is_worker():  # a worker's oracle is the chief's, saved there
+            self.oracle.save()
         rundir.write_json(Path(self._get_tuner_fname()), self.get_state())

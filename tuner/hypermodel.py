@@ -113,8 +113,21 @@ def check_depth(spec: Spec, input_shape: tuple[int, int, int]) -> None:
         )
 
 
-def build_model(values: Mapping[str, Any], input_shape: tuple[int, int, int], num_classes: int) -> keras.Model:
-    """A compiled CNN for one point of the space: conv blocks, readout, optimiser."""
+def build_model(
+    values: Mapping[str, Any],
+    input_shape: tuple[int, int, int],
+    num_classes: int,
+    *,
+    mixed_precision: bool = False,
+    jit_compile: bool | str = "auto",
+) -> keras.Model:
+    """A compiled CNN for one point of the space: conv blocks, readout, optimiser.
+
+    ``mixed_precision`` computes in float16 (fast on GPUs with tensor cores) and keeps the readout
+    and the loss in float32; ``jit_compile`` is Keras' XLA switch.
+    """
+    # Per-layer policies rather than Keras' global one, so building stays free of side effects.
+    policy = "mixed_float16" if mixed_precision else None
     height, width, _ = input_shape
     inputs = keras.Input(shape=input_shape)
     features = inputs
@@ -124,24 +137,29 @@ def build_model(values: Mapping[str, Any], input_shape: tuple[int, int, int], nu
             values["kernel_size"],
             padding="same",
             use_bias=not values["batch_norm"],
+            dtype=policy,
         )(features)
         if values["batch_norm"]:
-            features = keras.layers.BatchNormalization()(features)
-        features = keras.layers.Activation("relu")(features)
+            features = keras.layers.BatchNormalization(dtype=policy)(features)
+        features = keras.layers.Activation("relu", dtype=policy)(features)
         # Pool only while the map is larger than one pixel, so every depth builds.
         if values["pooling"] != "none" and min(height, width) > 1:
             pool = keras.layers.MaxPooling2D if values["pooling"] == "max" else keras.layers.AveragePooling2D
-            features = pool(pool_size=2, padding="same")(features)
+            features = pool(pool_size=2, padding="same", dtype=policy)(features)
             height, width = -(-height // 2), -(-width // 2)
-    features = keras.layers.Flatten()(features)
+    features = keras.layers.Flatten(dtype=policy)(features)
     if values["dropout"] > 0:
-        features = keras.layers.Dropout(values["dropout"])(features)
+        features = keras.layers.Dropout(values["dropout"], dtype=policy)(features)
     if values["dense_units"] > 0:
-        features = keras.layers.Dense(values["dense_units"], activation="relu")(features)
+        features = keras.layers.Dense(values["dense_units"], activation="relu", dtype=policy)(features)
     loss = task.resolve_loss(values["loss"], num_classes)
-    readout = keras.layers.Dense(task.output_units(loss, num_classes), name="readout")(features)
+    readout = keras.layers.Dense(task.output_units(loss, num_classes), name="readout", dtype="float32")(features)
     model = keras.Model(inputs, readout)
-    model.compile(optimizer=make_optimizer(values), **task.compile_arguments(loss))
+    optimizer = make_optimizer(values)
+    if mixed_precision:
+        # float16 gradients underflow without loss scaling.
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    model.compile(optimizer=optimizer, jit_compile=jit_compile, **task.compile_arguments(loss))
     return model
 
 
@@ -167,7 +185,14 @@ class CNNHyperModel(keras_tuner.HyperModel):
         self.num_classes = num_classes
 
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
-        return build_model(declare_space(hp, self.spec), self.input_shape, self.num_classes)
+        training = self.spec.training
+        return build_model(
+            declare_space(hp, self.spec),
+            self.input_shape,
+            self.num_classes,
+            mixed_precision=training.mixed_precision,
+            jit_compile=training.jit_compile,
+        )
 
     def fit(
         self,

@@ -26,12 +26,13 @@ from tuner.data import Dataset, load_data
 from tuner.durable import DurableTuner
 from tuner.errors import InputError
 from tuner.failures import check_finite, failure_reason, stop_if_failing
+from tuner.holdout import evaluate_top
 from tuner.hypermodel import CNNHyperModel, check_depth
 from tuner.interrupt import StopOnCtrlC
 from tuner.lock import LOCK_FILE, RunLock
 from tuner.reproducible import check_replay, enable_determinism
 from tuner.spec import Spec
-from tuner.task import check_losses
+from tuner.task import settle
 
 TUNERS: dict[str, type[keras_tuner.Tuner]] = {
     "random": keras_tuner.RandomSearch,
@@ -145,6 +146,8 @@ class RecordingTuner:
 
     def on_trial_end(self, trial: Any) -> None:
         super().on_trial_end(trial)
+        if self._is_worker():  # in keras-tuner's distributed mode the chief keeps the reports
+            return
         best = write_reports(self.run_dir).iloc[0]
         self.listener.trial_finished(
             trial.trial_id, str(trial.status).lower(), trial.score, _number(best.get("objective"))
@@ -195,32 +198,38 @@ def resolved_yaml(spec: Spec) -> str:
 
 def prepare_run_dir(run_dir: Path, spec: Spec, overwrite: bool) -> None:
     """Start afresh, or check that an existing run searched the same space before resuming it."""
-    space_file = run_dir / rundir.SPACE_FILE
     if overwrite and run_dir.exists():
         # The lock file stays: removing it while held would let a second search lock a new one. space.yaml goes
         # last: a kill midway leaves a run that still names its space, so resuming another space is still refused.
         for child in sorted(run_dir.iterdir(), key=lambda child: child.name == rundir.SPACE_FILE):
             if child.name != LOCK_FILE:
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
-    elif space_file.exists():
-        before = yaml.safe_load(space_file.read_text(encoding="utf-8"))
-        now = spec.model_dump(mode="json")
-        for saved in (before, now):
-            for budget in ("max_trials", "max_consecutive_failures"):
-                saved.get("search", {}).pop(budget, None)
-        if before != now:
-            raise InputError(
-                f"{run_dir} holds a search of a different space; pass --overwrite to replace it,"
-                " or give this space another name",
-                key="name",
-            )
-    rundir.write_atomic(space_file, resolved_yaml(spec))
+    elif (run_dir / rundir.SPACE_FILE).exists():
+        check_same_space(run_dir, spec)
+    rundir.write_atomic(run_dir / rundir.SPACE_FILE, resolved_yaml(spec))
 
 
-def make_tuner(spec: Spec, data: Dataset, run_dir: Path, overwrite: bool, listener: Listener) -> keras_tuner.Tuner:
+def check_same_space(run_dir: Path, spec: Spec) -> None:
+    """Refuse to mix two spaces in one run (the budgets may change: raising one extends a run)."""
+    before = yaml.safe_load((run_dir / rundir.SPACE_FILE).read_text(encoding="utf-8"))
+    now = spec.model_dump(mode="json")
+    for saved in (before, now):
+        for budget in ("max_trials", "max_consecutive_failures"):
+            saved.get("search", {}).pop(budget, None)
+    if before != now:
+        raise InputError(
+            f"{run_dir} holds a search of a different space; pass --overwrite to replace it,"
+            " or give this space another name",
+            key="name",
+        )
+
+
+def make_tuner(
+    spec: Spec, data: Dataset, run_dir: Path, overwrite: bool, listener: Listener, mixins: tuple[type, ...] = ()
+) -> keras_tuner.Tuner:
     """The keras-tuner tuner that ``search.algorithm`` names, wired to record into ``run_dir``."""
     base = TUNERS[spec.search.algorithm]
-    tuner_class = type(f"Recording{base.__name__}", (RecordingTuner, base, DurableTuner), {})
+    tuner_class = type(f"Recording{base.__name__}", (*mixins, RecordingTuner, base, DurableTuner), {})
     objective = keras_tuner.Objective(spec.search.objective.name, spec.search.objective.direction)
     budget: dict[str, Any] = {"max_trials": spec.search.max_trials}
     if spec.search.algorithm == "hyperband":
@@ -258,7 +267,7 @@ def run_search(
     listener = listener or SilentListener()
     enable_determinism()
     data = load_data(spec.data, base_dir, spec.seed)
-    check_losses(spec.training.loss, data.num_classes)
+    spec = settle(spec, data.num_classes)
     check_depth(spec, data.input_shape)
     run_dir = runs_dir / spec.name
     with RunLock(run_dir):
@@ -267,12 +276,34 @@ def run_search(
         # Ended trials only: a trial interrupted by a crash is counted when its re-run ends.
         done = len(tuner.oracle.end_order)
         listener.started(None if spec.search.algorithm == "hyperband" else spec.search.max_trials, done)
-        fit_arguments: dict[str, Any] = {"validation_data": (data.x_val, data.y_val), "verbose": 2 if verbose else 0}
         try:
             with tuner.ctrl_c:
-                tuner.search(data.x_train, data.y_train, **fit_arguments)
-        finally:
-            ranked = write_reports(run_dir)
+                search_data(tuner, data, verbose)
+        except KeyboardInterrupt:
+            write_reports(run_dir)  # the interrupted trial shows as running
+            raise
+        result = finish(tuner, data, run_dir, started)
         if check_reproducible:
-            check_replay(tuner, ranked, run_dir, data.x_train, data.y_train, **fit_arguments)
+            validation = (data.x_val, data.y_val)
+            check_replay(
+                tuner, result.ranked, run_dir, data.x_train, data.y_train, validation_data=validation, verbose=0
+            )
+    return result
+
+
+def search_data(tuner: keras_tuner.Tuner, data: Dataset, verbose: bool) -> None:
+    """Run keras-tuner's search loop on a dataset (a distributed worker runs the same loop)."""
+    tuner.search(
+        data.x_train,
+        data.y_train,
+        validation_data=(data.x_val, data.y_val),
+        verbose=2 if verbose else 0,
+    )
+
+
+def finish(tuner: keras_tuner.Tuner, data: Dataset, run_dir: Path, started: float) -> SearchResult:
+    """Score the top trials on the held-out test set, if there is one, and write the final reports."""
+    if len(data.y_test):
+        evaluate_top(tuner, data, run_dir)
+    ranked = write_reports(run_dir)
     return SearchResult(run_dir=run_dir, seconds=time.perf_counter() - started, ranked=ranked)

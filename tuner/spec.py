@@ -121,21 +121,38 @@ PositiveFloat = Annotated[float, Field(gt=0.0)]
 Momentum = Annotated[float, Field(ge=0.0, lt=1.0)]
 
 
-class DataSpec(Strict):
-    """Where the labelled images come from."""
+SOURCES = ("digits", "npz", "directory", "shapes", "mnist", "fashion_mnist", "cifar10", "cifar100")
+GROUPINGS = ("cross", "corner")
+SHAPES_ONLY = ("samples", "grouping", "noise")
 
-    source: Literal["digits", "npz", "directory"]
+
+class DataSpec(Strict):
+    """Where the labelled images come from, how many are used, and how they are split."""
+
+    source: Literal[SOURCES]
     path: str | None = None
     image_size: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)] = [32, 32]
     color_mode: Literal["grayscale", "rgb"] = "grayscale"
+    labels: Literal["auto", "binary", "multiclass"] = "auto"
+    limit: PositiveInt | None = None
     validation_split: float = Field(default=0.2, gt=0.0, lt=1.0)
+    test_split: float = Field(default=0.0, ge=0.0, lt=1.0)
+    # Options of the generated shapes source; None means the generator's default.
+    samples: Annotated[int, Field(ge=2)] | None = None
+    grouping: Literal[GROUPINGS] | None = None
+    noise: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
 
     @model_validator(mode="after")
-    def _path_matches_source(self) -> DataSpec:
+    def _options_match_source(self) -> DataSpec:
         if self.source in ("npz", "directory") and not self.path:
             raise ValueError(f"path: is required for source {self.source}")
-        if self.source == "digits" and self.path:
+        if self.source not in ("npz", "directory") and self.path:
             raise ValueError("path: is only read for source npz or directory")
+        for key in SHAPES_ONLY:
+            if self.source != "shapes" and getattr(self, key) is not None:
+                raise ValueError(f"{key}: is only read for source shapes")
+        if self.validation_split + self.test_split >= 1.0:
+            raise ValueError("test_split: validation_split and test_split together must leave training data")
         return self
 
 
@@ -182,6 +199,9 @@ class TrainingSpec(Strict):
     early_stopping: NonNegativeInt = 3
     # Each restart trains the same configuration from another seed; reports rank by the mean objective.
     restarts: PositiveInt = 1
+    # GPU settings: float16 compute with float32 readout, and Keras' XLA switch ("auto": Keras decides).
+    mixed_precision: bool = False
+    jit_compile: Literal["auto", True, False] = "auto"
 
 
 class Objective(Strict):

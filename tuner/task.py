@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from tuner.errors import InputError
-from tuner.spec import BINARY_LOSSES, options
+from tuner.spec import BINARY_LOSSES, Choice, Spec, options
 
 MULTICLASS_LOSS = "sparse_categorical_crossentropy"
 BINARY_DEFAULT_LOSS = "binary_crossentropy"
@@ -29,6 +29,35 @@ def check_losses(loss_setting: Any, num_classes: int) -> None:
     for loss in options(loss_setting):
         if loss in BINARY_LOSSES and num_classes != 2:
             raise InputError(f"{loss} needs two classes; the data has {num_classes}", key="training.loss")
+
+
+def is_binary(labels: str, num_classes: int) -> bool:
+    """Whether the task has ±1 labels and one real output: ``auto`` means exactly when there are two classes."""
+    if labels == "binary" and num_classes != 2:
+        raise InputError(f"binary needs two classes; the data has {num_classes}", key="data.labels")
+    return num_classes == 2 and labels != "multiclass"
+
+
+def settle(spec: Spec, num_classes: int) -> Spec:
+    """The spec with ``training.loss: auto`` made concrete for the loaded data, after checking the loss fits it.
+
+    Deciding here, once, means the search, its records and its resumes all see the same loss.
+    """
+    binary = is_binary(spec.data.labels, num_classes)
+    check_losses(spec.training.loss, num_classes)
+    concrete = []
+    for loss in options(spec.training.loss):
+        if loss == "auto":
+            loss = BINARY_DEFAULT_LOSS if binary else MULTICLASS_LOSS
+        elif binary and loss == MULTICLASS_LOSS and spec.data.labels == "binary":
+            raise InputError(f"{loss} needs multiclass labels; data.labels is binary", key="training.loss")
+        elif not binary and loss in BINARY_LOSSES:
+            raise InputError(f"{loss} needs binary labels; data.labels is {spec.data.labels}", key="training.loss")
+        if loss not in concrete:
+            concrete.append(loss)
+    loss_setting = spec.training.loss
+    setting = loss_setting.model_copy(update={"values": concrete}) if isinstance(loss_setting, Choice) else concrete[0]
+    return spec.model_copy(update={"training": spec.training.model_copy(update={"loss": setting})})
 
 
 def output_units(loss: str, num_classes: int) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 from tuner.data import load_data
 from tuner.errors import InputError
 from tuner.spec import Spec
-from tuner.task import check_losses
+from tuner.task import settle
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def check_space(spec: Spec, base_dir: Path) -> SpaceCheck:
     from tuner.hypermodel import build_model, check_depth, declare_space
 
     data = load_data(spec.data, base_dir, spec.seed)
-    check_losses(spec.training.loss, data.num_classes)
+    spec = settle(spec, data.num_classes)
     check_depth(spec, data.input_shape)
     hp = keras_tuner.HyperParameters()
     declare_space(hp, spec)
@@ -60,7 +60,7 @@ def check_space(spec: Spec, base_dir: Path) -> SpaceCheck:
         grid_size=grid_size(hp) if spec.search.algorithm == "grid" else None,
         smallest_params=params[0],
         largest_params=params[1],
-        samples=len(data.y_train) + len(data.y_val),
+        samples=len(data.y_train) + len(data.y_val) + len(data.y_test),
         input_shape=data.input_shape,
         num_classes=data.num_classes,
     )

@@ -1,0 +1,144 @@
+"""The plumbing of keras-tuner's distributed mode: its environment contract, addresses, ports, cores and GPUs.
+
+keras-tuner runs a search across processes when every process finds ``KERASTUNER_TUNER_ID``,
+``KERASTUNER_ORACLE_IP`` and ``KERASTUNER_ORACLE_PORT`` in its environment: the chief serves the
+oracle over gRPC and the workers ask it for trials. TensorFlow is imported lazily here, so the
+command-line parser can use these helpers without slowing ``tuner --help``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+TUNER_ID = "KERASTUNER_TUNER_ID"
+ORACLE_IP = "KERASTUNER_ORACLE_IP"
+ORACLE_PORT = "KERASTUNER_ORACLE_PORT"
+LOOPBACK = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+class WorkersFailedError(Exception):
+    """No worker is left while trials are unfinished."""
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where the chief's oracle listens."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class WorkerSlot:
+    """One local worker: its stable keras-tuner id, TensorFlow threads and GPU (None on CPU)."""
+
+    tuner_id: str
+    threads: int
+    gpu: str | None
+
+
+def parse_address(text: str) -> Address:
+    """``HOST:PORT`` as given to ``--chief``; the port must be a whole number from 1 to 65535."""
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected HOST:PORT, e.g. 10.0.0.5:{DEFAULT_PORT} (got {text!r})")
+    return Address(host.strip("[]"), int(port))
+
+
+def check_tuner_id(name: str) -> str:
+    """A worker id; keras-tuner treats any id containing "chief" as the chief, so those are refused."""
+    if not name or "chief" in name or any(char.isspace() for char in name):
+        raise ValueError(f"a worker id must be non-empty, without spaces and without 'chief' (got {name!r})")
+    return name
+
+
+def chief_from_environment(environ: Mapping[str, str]) -> Address | None:
+    """The chief keras-tuner's own variables point at, if both are set."""
+    if ORACLE_IP in environ and ORACLE_PORT in environ:
+        return parse_address(f"{environ[ORACLE_IP]}:{environ[ORACLE_PORT]}")
+    return None
+
+
+def default_tuner_id(environ: Mapping[str, str]) -> str:
+    """The id keras-tuner's variable gives, else one per host: stable, so a restarted worker resumes its trial."""
+    return check_tuner_id(environ.get(TUNER_ID) or f"worker-{socket.gethostname()}")
+
+
+def join_chief(chief: Address, tuner_id: str) -> None:
+    """Point this process at the chief the way keras-tuner expects, before any tuner is built."""
+    os.environ.update({TUNER_ID: tuner_id, ORACLE_IP: chief.host, ORACLE_PORT: str(chief.port)})
+
+
+def worker_environment(base: Mapping[str, str], chief: Address, slot: WorkerSlot) -> dict[str, str]:
+    """A local worker's environment: keras-tuner's three variables, its thread count and its own GPU."""
+    environ = {**base, TUNER_ID: slot.tuner_id, ORACLE_IP: chief.host, ORACLE_PORT: str(chief.port)}
+    # OpenMP-based kernels read this instead of TensorFlow's thread settings.
+    environ["OMP_NUM_THREADS"] = str(slot.threads)
+    if slot.gpu is not None:
+        environ["CUDA_VISIBLE_DEVICES"] = slot.gpu
+    return environ
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """A port nobody listens on right now, for a chief that serves only this machine."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (respects CPU affinity, e.g. taskset or a container's cpuset)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def plan_workers(
+    requested: int | None, threads: int, cores: int, gpus: list[str], trials: int | None
+) -> list[WorkerSlot]:
+    """The local workers to start: ``requested`` of them, or (None, i.e. auto) one per GPU or per ``threads`` cores.
+
+    Auto never starts more workers than there are trials to run; explicit counts are taken as given.
+    """
+    count = requested
+    if count is None:
+        count = len(gpus) if gpus else max(1, cores // threads)
+        count = min(count, trials) if trials else count
+    return [
+        WorkerSlot(tuner_id=f"worker-{index}", threads=threads, gpu=gpus[index % len(gpus)] if gpus else None)
+        for index in range(count)
+    ]
+
+
+def pin_threads(threads: int) -> None:
+    """Limit TensorFlow to ``threads`` threads per pool; must run before TensorFlow executes any op."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def visible_gpus() -> list[str]:
+    """Indices of the GPUs TensorFlow sees (empty on a CPU-only machine), as CUDA_VISIBLE_DEVICES values."""
+    import tensorflow as tf
+
+    count = len(tf.config.list_physical_devices("GPU"))
+    # Where CUDA_VISIBLE_DEVICES already narrows the devices, a worker's value must name one of those.
+    listed = [part.strip() for part in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if part.strip()]
+    return (listed or [str(index) for index in range(count)])[:count]
+
+
+def hide_gpus() -> None:
+    """Keep this process on the CPU: the chief only builds models to learn the space; GPUs are the workers'."""
+    import tensorflow as tf
+
+    tf.config.set_visible_devices([], "GPU")
