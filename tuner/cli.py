@@ -312,7 +312,7 @@ def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console)
         f"  ({result.seconds:.0f} s)",
         highlight=False,
     )
-    if args.check_reproducible:
+    if args.command == "search" and args.check_reproducible:
         console.print("[green]reproducible[/]: the best trial trained again gave identical losses")
     return 0
 
