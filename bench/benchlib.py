@@ -48,7 +48,8 @@ class Figures:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.values: dict[str, Any] = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self.values: dict[str, Any] = {"machine": machine(), "started": started}
         self.missed: list[str] = []
 
     def show(self, label: str, value: Any, text: str) -> None:
@@ -60,7 +61,8 @@ class Figures:
         """A figure with a target: printed with the target and its verdict, remembered if missed."""
         held = value <= limit if at_most else value >= limit
         self.values[label] = {"value": value, "target": limit, "at_most": at_most, "held": held}
-        print(f"{label}: {text} (target {'<=' if at_most else '>='} {limit:g}) {'ok' if held else 'MISSED'}", flush=True)
+        verdict = "ok" if held else "MISSED"
+        print(f"{label}: {text} (target {'<=' if at_most else '>='} {limit:g}) {verdict}", flush=True)
         if not held:
             self.missed.append(label)
 

@@ -11,6 +11,7 @@ configurations and their losses compare trial for trial. The data is ``tuner``'s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
@@ -43,7 +44,7 @@ class DigitsCNN(keras_tuner.HyperModel):
         inputs = keras.Input(shape=(8, 8, 1))
         features = inputs
         for index in range(3):
-            scope = hp.conditional_scope("conv_blocks", list(range(index + 1, 4))) if index else _always()
+            scope = hp.conditional_scope("conv_blocks", list(range(index + 1, 4))) if index else contextlib.nullcontext()
             with scope:
                 filters = hp.Choice(f"filters_{index}", [8, 16, 32, 64])
             if index < blocks:
@@ -70,16 +71,6 @@ class DigitsCNN(keras_tuner.HyperModel):
 
     def fit(self, hp: keras_tuner.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
         return model.fit(*args, batch_size=hp.get("batch_size"), **kwargs)
-
-
-class _always:
-    """No condition (the first block always exists)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 class EpochCounter(keras.callbacks.Callback):
@@ -131,6 +122,7 @@ def search(
 def digits_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``tuner``'s split of digits, so both sides train and validate on the same images."""
     from benchlib import ROOT, space
+
     from tuner.data import load_data
 
     spec = space("digits")

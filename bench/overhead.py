@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from benchlib import ROOT, Figures, bare_fit_seconds, load_trials, results_path, space
+
 from tuner.quiet import import_tensorflow_quietly
 
 
@@ -30,6 +31,7 @@ def main() -> int:
     args = parser.parse_args()
     import_tensorflow_quietly()
     import kt_by_hand
+
     from tuner.data import load_data
     from tuner.search import derive_seed, run_search, trial_seed
     from tuner.task import settle
