@@ -44,8 +44,8 @@ class DigitsCNN(keras_tuner.HyperModel):
         inputs = keras.Input(shape=(8, 8, 1))
         features = inputs
         for index in range(3):
-            scope = hp.conditional_scope("conv_blocks", list(range(index + 1, 4))) if index else contextlib.nullcontext()
-            with scope:
+            deeper = list(range(index + 1, 4))
+            with hp.conditional_scope("conv_blocks", deeper) if index else contextlib.nullcontext():
                 filters = hp.Choice(f"filters_{index}", [8, 16, 32, 64])
             if index < blocks:
                 features = keras.layers.Conv2D(filters, kernel, padding="same", activation="relu")(features)

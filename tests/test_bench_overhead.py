@@ -12,9 +12,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 def run_bench(script: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
     """Run a benchmark script as a user would."""
-    return subprocess.run(
-        [sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=timeout
-    )
+    return subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=timeout)
 
 
 def test_overhead_prints_both_ratios_and_judges_the_tools(tmp_path):

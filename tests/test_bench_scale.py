@@ -13,7 +13,20 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 def test_scale_measures_every_figure(tmp_path):
     results = tmp_path / "scale.json"
     done = subprocess.run(
-        [sys.executable, str(BENCH / "scale.py"), "--report-trials", "12", "--report-repeat", "1", "--help-repeat", "1", "--memory-trials", "3", "--results", str(results)],
+        [
+            sys.executable,
+            str(BENCH / "scale.py"),
+            "--report-trials",
+            "12",
+            "--report-repeat",
+            "1",
+            "--help-repeat",
+            "1",
+            "--memory-trials",
+            "3",
+            "--results",
+            str(results),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

@@ -13,7 +13,20 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 def test_vs_keras_tuner_times_both_sides(tmp_path):
     results = tmp_path / "vs.json"
     done = subprocess.run(
-        [sys.executable, str(BENCH / "vs_keras_tuner.py"), "--trials", "2", "--epochs", "1", "--target", "100", "--variant", "tool=--workers 1", "--results", str(results)],
+        [
+            sys.executable,
+            str(BENCH / "vs_keras_tuner.py"),
+            "--trials",
+            "2",
+            "--epochs",
+            "1",
+            "--target",
+            "100",
+            "--variant",
+            "tool=--workers 1",
+            "--results",
+            str(results),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

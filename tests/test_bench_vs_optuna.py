@@ -16,7 +16,22 @@ def test_vs_optuna_runs_every_method(tmp_path):
     pytest.importorskip("optuna")
     results = tmp_path / "vs.json"
     done = subprocess.run(
-        [sys.executable, str(BENCH / "vs_optuna.py"), "--seeds", "1", "--trials", "2", "--epochs", "1", "--tasks", "digits", "--limit", "150", "--results", str(results)],
+        [
+            sys.executable,
+            str(BENCH / "vs_optuna.py"),
+            "--seeds",
+            "1",
+            "--trials",
+            "2",
+            "--epochs",
+            "1",
+            "--tasks",
+            "digits",
+            "--limit",
+            "150",
+            "--results",
+            str(results),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
