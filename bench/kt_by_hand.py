@@ -113,8 +113,8 @@ def search(
     return {
         "best_val_loss": min(trial.score for trial in finished),
         "trials": [
-            {"id": trial.trial_id, "values": trial.hyperparameters.values, "epochs": epochs_trained}
-            for trial, epochs_trained in zip(ordered, counter.per_fit, strict=False)
+            {"id": trial.trial_id, "values": trial.hyperparameters.values, "epochs": trained, "score": trial.score}
+            for trial, trained in zip(ordered, counter.per_fit, strict=False)
         ],
     }
 
