@@ -210,7 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return RUN_COMMANDS[args.command](args, console)
         space = args.space or default_space()
         spec, document = load_spec(space)
-        if not getattr(args, "verbose", False):
+        # ``search --workers`` imports TensorFlow once its workers are starting (tuner.launcher).
+        if not getattr(args, "verbose", False) and getattr(args, "workers", None) is None:
             import_tensorflow_quietly()
         if args.command == "validate":
             return _validate(spec, space, console)

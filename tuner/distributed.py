@@ -12,11 +12,14 @@ import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 TUNER_ID = "KERASTUNER_TUNER_ID"
 ORACLE_IP = "KERASTUNER_ORACLE_IP"
 ORACLE_PORT = "KERASTUNER_ORACLE_PORT"
 LOOPBACK = "127.0.0.1"
+# A GPU TensorFlow can use shows up as one of these (NVIDIA's driver, AMD's ROCm driver).
+GPU_DEVICE_FILES = ("/proc/driver/nvidia/gpus", "/dev/nvidia0", "/dev/nvidiactl", "/dev/kfd")
 DEFAULT_PORT = 8000
 
 
@@ -129,6 +132,8 @@ def pin_threads(threads: int) -> None:
 
 def visible_gpus() -> list[str]:
     """Indices of the GPUs TensorFlow sees (empty on a CPU-only machine), as CUDA_VISIBLE_DEVICES values."""
+    if not any(Path(device).exists() for device in GPU_DEVICE_FILES):
+        return []  # no GPU driver: answered without importing TensorFlow, so local workers start sooner
     import tensorflow as tf
 
     count = len(tf.config.list_physical_devices("GPU"))

@@ -216,11 +216,29 @@ class CNNHyperModel(keras_tuner.HyperModel):
                 )
             )
         kwargs.setdefault("epochs", hp.get("epochs"))
+        batch_size = hp.get("batch_size")
         return model.fit(
-            x,
-            task.targets(y, loss),
-            batch_size=hp.get("batch_size"),
-            validation_data=(x_val, task.targets(y_val, loss)),
+            pipeline(x, task.targets(y, loss), batch_size, shuffle=True),
+            validation_data=pipeline(x_val, task.targets(y_val, loss), batch_size, shuffle=False),
             callbacks=[*(callbacks or []), *extra],
+            shuffle=False,  # the pipeline shuffles
             **kwargs,
         )
+
+
+def pipeline(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool) -> Any:
+    """Arrays as a batched, prefetched ``tf.data`` pipeline, reshuffled every epoch when training.
+
+    Its batches have an unknown leading size, so Keras traces the training step once per model; numpy
+    arrays give a fixed batch size and a second trace for the last, smaller batch. The shuffle draws from
+    the seed set before the model was built, so a trial trains the same way whatever ran before it.
+    """
+    import tensorflow as tf
+
+    data = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle:
+        data = data.shuffle(len(y), reshuffle_each_iteration=True)
+    data = data.batch(batch_size)
+    if not shuffle:
+        data = data.cache()
+    return data.prefetch(tf.data.AUTOTUNE)

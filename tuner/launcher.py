@@ -16,14 +16,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from tuner import distributed
-from tuner.chief import OracleServer, open_chief
 from tuner.cli import EXIT_BAD_INPUT
 from tuner.distributed import Address, WorkerSlot
 from tuner.lock import RunLock
-from tuner.search import Listener, SearchResult, SilentListener, finish
+from tuner.quiet import import_tensorflow_quietly
 from tuner.spec import Spec
+
+if TYPE_CHECKING:
+    from tuner.search import Listener, SearchResult
 
 MAX_RESTARTS = 3
 EXIT_SECONDS = 30.0
@@ -58,18 +61,22 @@ class WorkerPool:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         # After a normal end the workers are already leaving (the oracle told them to stop).
-        deadline = time.monotonic() + (EXIT_SECONDS if kind is None else 0.0)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.terminate()
+        self.wait(EXIT_SECONDS if kind is None else 0.0)
         for process in self.processes.values():
             try:
                 process.wait(timeout=EXIT_SECONDS)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+    def wait(self, seconds: float = EXIT_SECONDS) -> None:
+        """Give the workers ``seconds`` in all to exit, then ask the ones still running to stop."""
+        deadline = time.monotonic() + seconds
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.terminate()
 
     def _start(self, tuner_id: str) -> None:
         slot = self.slots[tuner_id]
@@ -123,13 +130,20 @@ def run_parallel(
     """Search with ``slots`` local workers through keras-tuner's distributed mode; same results as one worker."""
     started = time.perf_counter()
     run_dir = runs_dir / spec.name
-    with RunLock(run_dir):
+    chief = Address(distributed.LOOPBACK, distributed.free_port())
+    command = worker_command(space, worker_args)
+    # The workers start first: their TensorFlow import and data loading overlap this process's, and they
+    # wait for the chief's port. TensorFlow is imported here, not by the command line, for that reason.
+    with RunLock(run_dir), WorkerPool(command, slots, chief, verbose, log) as pool:
+        if not verbose:
+            import_tensorflow_quietly()
+        from tuner.chief import OracleServer, open_chief
+        from tuner.search import SilentListener
+
         tuner, data = open_chief(spec, space.parent, runs_dir, overwrite, verbose)
-        chief = Address(distributed.LOOPBACK, distributed.free_port())
-        command = worker_command(space, worker_args)
-        with (
-            OracleServer(tuner.oracle, chief, verbose) as server,
-            WorkerPool(command, slots, chief, verbose, log) as pool,
-        ):
+        with OracleServer(tuner.oracle, chief, verbose) as server:
             server.serve(run_dir, listener or SilentListener(), workers_gone=pool.supervise)
+            pool.wait()  # workers leave once told to stop; the server answers them until they have
+        from tuner.search import finish
+
         return finish(tuner, data, run_dir, started)

@@ -1,0 +1,119 @@
+"""What every benchmark shares: the spaces it measures, replaying trials in a bare loop, figures and results.
+
+Each benchmark prints one line per figure, writes its figures to ``bench/results/<name>.json`` and exits 1
+when a target is missed, so it can be re-run later to catch regressions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+from tuner.spec import Spec, load_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+SPACES = ROOT / "search_spaces"
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def space(name: str = "digits", **overrides: Any) -> Spec:
+    """A bundled space with dotted overrides, e.g. ``space("digits", **{"search.max_trials": 4})``."""
+    spec, _ = load_spec(SPACES / f"{name}.yaml")
+    raw = spec.model_dump()
+    for dotted, value in overrides.items():
+        *parents, key = dotted.split(".")
+        section = raw
+        for parent in parents:
+            section = section[parent]
+        section[key] = value
+    return Spec.model_validate(raw)
+
+
+def machine() -> dict[str, Any]:
+    """Where the figures were taken: they mean something only next to this."""
+    return {
+        "cpus": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "load_1min_at_start": os.getloadavg()[0],
+    }
+
+
+class Figures:
+    """Collects the figures of one benchmark run, prints each as it comes and judges the targets."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self.values: dict[str, Any] = {"machine": machine(), "started": started}
+        self.missed: list[str] = []
+
+    def show(self, label: str, value: Any, text: str) -> None:
+        """Print one figure and keep it for the results file."""
+        self.values[label] = value
+        print(f"{label}: {text}", flush=True)
+
+    def target(self, label: str, value: float, limit: float, text: str, at_most: bool = True) -> None:
+        """A figure with a target: printed with the target and its verdict, remembered if missed."""
+        held = value <= limit if at_most else value >= limit
+        self.values[label] = {"value": value, "target": limit, "at_most": at_most, "held": held}
+        verdict = "ok" if held else "MISSED"
+        print(f"{label}: {text} (target {'<=' if at_most else '>='} {limit:g}) {verdict}", flush=True)
+        if not held:
+            self.missed.append(label)
+
+    def finish(self, results: Path | None) -> int:
+        """Write the results JSON (unless ``results`` is None) and return the exit code."""
+        self.values["missed"] = self.missed
+        if results is not None:
+            results.parent.mkdir(parents=True, exist_ok=True)
+            results.write_text(json.dumps(self.values, indent=2, default=float) + "\n", encoding="utf-8")
+            print(f"results: {results}")
+        return 1 if self.missed else 0
+
+
+def results_path(name: str, given: str | None) -> Path | None:
+    """``--results`` as given ("-" for none), else ``bench/results/<name>.json``."""
+    if given == "-":
+        return None
+    return Path(given) if given else RESULTS / f"{name}.json"
+
+
+def load_trials(run_dir: Path) -> list[dict[str, Any]]:
+    """Each finished trial of a run: its hyperparameter values and how many epochs it trained, in trial order."""
+    trials = []
+    for path in sorted((run_dir / "keras_tuner").glob("trial_*/trial.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        history = run_dir / "history" / f"{record['trial_id']}-0.json"
+        if record["status"] != "COMPLETED" or not history.exists():
+            continue
+        epochs = json.loads(history.read_text(encoding="utf-8"))["epochs"]
+        trials.append({"values": record["hyperparameters"]["values"], "epochs": len(epochs), "id": record["trial_id"]})
+    return trials
+
+
+def bare_fit_seconds(values: dict[str, Any], data: Any, epochs: int, seed: int) -> float:
+    """Seconds of one plain ``model.fit`` of a configuration for ``epochs`` epochs, as a bare loop would run it."""
+    import keras
+
+    from tuner import task
+    from tuner.hypermodel import build_model
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    loss = task.resolve_loss(values["loss"], data.num_classes)
+    model = build_model(values, data.input_shape, data.num_classes)
+    started = time.perf_counter()
+    model.fit(
+        data.x_train,
+        task.targets(data.y_train, loss),
+        batch_size=values["batch_size"],
+        epochs=epochs,
+        validation_data=(data.x_val, task.targets(data.y_val, loss)),
+        verbose=0,
+    )
+    return time.perf_counter() - started

@@ -1,0 +1,98 @@
+"""``tuner search`` against keras-tuner by hand: the same space, trials and epochs, wall time and best loss.
+
+    python bench/vs_keras_tuner.py [--trials 20] [--epochs 10] [--target 0.55] [--repeat 1]
+    python bench/vs_keras_tuner.py --variant "1 worker=--workers 1" --variant "in-process="
+
+Both sides run as a user would start them, from a fresh process (imports included): ``kt_by_hand.py`` (the
+script from keras-tuner's guide, drawing the same configurations) and ``tuner search`` on the bundled digits
+space, alternated ``--repeat`` times. Each ``--variant NAME=ARGS`` times ``tuner search`` with other flags,
+to measure a lever; only the first variant (default ``--workers 2``) is judged against the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+from benchlib import Figures, results_path
+
+HERE = Path(__file__).resolve().parent
+RUN_NAME = "digits-cnn"
+
+
+def by_hand(trials: int, epochs: int, scratch: Path) -> tuple[float, dict[int, float]]:
+    """Wall time of the by-hand script and the validation loss of each trial, by trial number."""
+    out = scratch / "by_hand.json"
+    command = [sys.executable, str(HERE / "kt_by_hand.py"), "--trials", str(trials), "--epochs", str(epochs)]
+    started = time.perf_counter()
+    subprocess.run([*command, "--out", str(out)], check=True, capture_output=True)
+    seconds = time.perf_counter() - started
+    found = json.loads(out.read_text(encoding="utf-8"))["trials"]
+    return seconds, {int(trial["id"]): float(trial["score"]) for trial in found}
+
+
+def tool(flags: list[str], trials: int, epochs: int, scratch: Path) -> tuple[float, dict[int, float]]:
+    """Wall time of ``tuner search`` with ``flags`` and the validation loss of each trial, by trial number."""
+    runs = scratch / "runs"
+    command = [sys.executable, "-m", "tuner", "search", "--max-trials", str(trials), "--epochs", str(epochs)]
+    command += ["--runs-dir", str(runs), "--overwrite", "--quiet", *flags]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    seconds = time.perf_counter() - started
+    ranked = pd.read_csv(runs / RUN_NAME / "results.csv")
+    return seconds, {int(trial): float(loss) for trial, loss in zip(ranked["trial"], ranked["objective"], strict=True)}
+
+
+def main() -> int:
+    """Alternate the runs, then print wall times, ratios and best losses."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--target", type=float, default=0.55, help="tool wall time / by-hand wall time, at most")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--variant", action="append", help="NAME=FLAGS for tuner search (default: tool=--workers 2)")
+    parser.add_argument("--results", help="results JSON (default bench/results/vs_keras_tuner.json; '-' for none)")
+    args = parser.parse_args()
+    variants = dict(text.split("=", 1) for text in (args.variant or ["tool=--workers 2"]))
+    times: dict[str, list[float]] = {"by_hand": [], **{name: [] for name in variants}}
+    losses: dict[str, dict[int, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="tuner-vs-kt-") as scratch:
+        for _ in range(args.repeat):
+            seconds, losses["by_hand"] = by_hand(args.trials, args.epochs, Path(scratch))
+            times["by_hand"].append(seconds)
+            for name, flags in variants.items():
+                seconds, losses[name] = tool(shlex.split(flags), args.trials, args.epochs, Path(scratch))
+                times[name].append(seconds)
+    figures = Figures("vs_keras_tuner")
+    figures.show("budget", [args.trials, args.epochs], f"{args.trials} trials x up to {args.epochs} epochs, digits")
+    hand = statistics.median(times["by_hand"])
+    best = {name: min(found.values()) for name, found in losses.items()}
+    figures.show("by_hand_s", times["by_hand"], f"{hand:.1f} s, best val_loss {best['by_hand']:.4f} (by hand)")
+    for index, (name, flags) in enumerate(variants.items()):
+        wall = statistics.median(times[name])
+        figures.show(f"{name}_s", times[name], f"{wall:.1f} s, best val_loss {best[name]:.4f} (tuner {flags})")
+        ratio_text = f"{wall / hand:.3f}x by-hand wall time (tuner {flags})"
+        if index:
+            figures.show(f"{name}_ratio", wall / hand, ratio_text)
+            continue
+        figures.target(f"{name}_ratio", wall / hand, args.target, ratio_text)
+        ratio = best[name] / best["by_hand"]
+        figures.target(f"{name}_best_loss_ratio", ratio, 1.0, f"{ratio:.3f}x by hand's best val_loss")
+        # Both sides train the same configurations: trial by trial, only the training seeds differ.
+        paired = [losses[name][trial] / loss for trial, loss in losses["by_hand"].items() if trial in losses[name]]
+        median = statistics.median(paired)
+        text = f"{median:.3f}x median over {len(paired)} configurations, {sum(r <= 1 for r in paired)} better or equal"
+        figures.show(f"{name}_paired_loss_ratio", {"median": median, "ratios": paired}, text)
+    return figures.finish(results_path("vs_keras_tuner", args.results))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""The keras-tuner-by-hand benchmark runs both sides at a tiny size and reports a verdict matching its exit code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def test_vs_keras_tuner_times_both_sides(tmp_path):
+    results = tmp_path / "vs.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "vs_keras_tuner.py"),
+            "--trials",
+            "2",
+            "--epochs",
+            "1",
+            "--target",
+            "100",
+            "--variant",
+            "tool=--workers 1",
+            "--results",
+            str(results),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    figures = json.loads(results.read_text())
+    assert "tool_ratio" not in figures["missed"], done.stdout + done.stderr
+    # Two one-epoch trials: which side has the better loss is chance; the exit code must say what the file says.
+    assert done.returncode == (1 if figures["missed"] else 0)
+    assert len(figures["by_hand_s"]) == len(figures["tool_s"]) == 1
+    assert "(tuner --workers 1)" in done.stdout and "(by hand)" in done.stdout
