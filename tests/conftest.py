@@ -60,6 +60,14 @@ def run_tuner(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]
     return run
 
 
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def run_bench(script: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    """Run a benchmark script under bench/ as a user would."""
+    return subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=timeout)
+
+
 def make_npz(path: Path, samples: int = 60, size: int = 8, classes: int = 3, seed: int = 0) -> Path:
     """A small learnable npz dataset: each class is a bright square in its own place."""
     rng = np.random.default_rng(seed)

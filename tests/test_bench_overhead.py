@@ -3,16 +3,8 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
-
-
-def run_bench(script: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    """Run a benchmark script as a user would."""
-    return subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=timeout)
+from tests.conftest import run_bench
 
 
 def test_overhead_prints_both_ratios_and_judges_the_tools(tmp_path):

@@ -3,33 +3,24 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+from tests.conftest import run_bench
 
 
 def test_scale_measures_every_figure(tmp_path):
     results = tmp_path / "scale.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH / "scale.py"),
-            "--report-trials",
-            "12",
-            "--report-repeat",
-            "1",
-            "--help-repeat",
-            "1",
-            "--memory-trials",
-            "3",
-            "--results",
-            str(results),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    done = run_bench(
+        "scale.py",
+        "--report-trials",
+        "12",
+        "--report-repeat",
+        "1",
+        "--help-repeat",
+        "1",
+        "--memory-trials",
+        "3",
+        "--results",
+        str(results),
     )
     figures = json.loads(results.read_text())
     assert done.returncode == (1 if figures["missed"] else 0), done.stdout + done.stderr

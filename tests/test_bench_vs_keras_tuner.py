@@ -3,33 +3,24 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+from tests.conftest import run_bench
 
 
 def test_vs_keras_tuner_times_both_sides(tmp_path):
     results = tmp_path / "vs.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH / "vs_keras_tuner.py"),
-            "--trials",
-            "2",
-            "--epochs",
-            "1",
-            "--target",
-            "100",
-            "--variant",
-            "tool=--workers 1",
-            "--results",
-            str(results),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    done = run_bench(
+        "vs_keras_tuner.py",
+        "--trials",
+        "2",
+        "--epochs",
+        "1",
+        "--target",
+        "100",
+        "--variant",
+        "tool=--workers 1",
+        "--results",
+        str(results),
     )
     figures = json.loads(results.read_text())
     assert "tool_ratio" not in figures["missed"], done.stdout + done.stderr

@@ -3,38 +3,29 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+from tests.conftest import run_bench
 
 
 def test_vs_optuna_runs_every_method(tmp_path):
     pytest.importorskip("optuna")
     results = tmp_path / "vs.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH / "vs_optuna.py"),
-            "--seeds",
-            "1",
-            "--trials",
-            "2",
-            "--epochs",
-            "1",
-            "--tasks",
-            "digits",
-            "--limit",
-            "150",
-            "--results",
-            str(results),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    done = run_bench(
+        "vs_optuna.py",
+        "--seeds",
+        "1",
+        "--trials",
+        "2",
+        "--epochs",
+        "1",
+        "--tasks",
+        "digits",
+        "--limit",
+        "150",
+        "--results",
+        str(results),
     )
     figures = json.loads(results.read_text())
     assert done.returncode == (1 if figures["missed"] else 0), done.stdout + done.stderr
