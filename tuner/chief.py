@@ -27,14 +27,13 @@ from keras_tuner.src.distribute import oracle_chief
 
 from reports.writer import write_reports
 from tuner import distributed
-from tuner.data import Dataset, load_data
+from tuner.data import Dataset
 from tuner.distributed import Address, WorkersFailedError
 from tuner.errors import InputError
 from tuner.failures import stop_if_failing
 from tuner.lock import RunLock
-from tuner.search import Listener, SearchResult, SilentListener, finish, make_tuner, prepare_run_dir
+from tuner.search import Listener, SearchResult, SilentListener, finish, load_task, make_tuner, prepare_run_dir
 from tuner.spec import Spec
-from tuner.task import settle
 
 POLL_SECONDS = 0.1
 
@@ -140,8 +139,7 @@ def open_chief(
     # This process owns the oracle: keras-tuner's variables, if inherited, would make it a worker.
     for name in (distributed.TUNER_ID, distributed.ORACLE_IP, distributed.ORACLE_PORT):
         os.environ.pop(name, None)
-    data = load_data(spec.data, base_dir, spec.seed)
-    spec = settle(spec, data.num_classes)
+    spec, data = load_task(spec, base_dir)
     run_dir = runs_dir / spec.name
     prepare_run_dir(run_dir, spec, overwrite)
     tuner = make_tuner(spec, data, run_dir, overwrite, SilentListener())

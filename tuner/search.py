@@ -301,9 +301,7 @@ def run_search(
     started = time.perf_counter()
     listener = listener or SilentListener()
     enable_determinism()
-    data = load_data(spec.data, base_dir, spec.seed)
-    spec = settle(spec, data.num_classes)
-    check_depth(spec, data.input_shape)
+    spec, data = load_task(spec, base_dir)
     run_dir = runs_dir / spec.name
     with RunLock(run_dir):
         prepare_run_dir(run_dir, spec, overwrite)
@@ -324,6 +322,17 @@ def run_search(
                 tuner, result.ranked, run_dir, data.x_train, data.y_train, validation_data=validation, verbose=0
             )
     return result
+
+
+def load_task(spec: Spec, base_dir: Path) -> tuple[Spec, Dataset]:
+    """The data, and the spec settled for it (concrete loss, depth the images hold), before any training.
+
+    One function for every process that builds models (search, chief, worker, validate), so none skips a check.
+    """
+    data = load_data(spec.data, base_dir, spec.seed)
+    spec = settle(spec, data.num_classes)
+    check_depth(spec, data.input_shape)
+    return spec, data
 
 
 def search_data(tuner: keras_tuner.Tuner, data: Dataset, verbose: bool) -> None:

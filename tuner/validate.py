@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tuner.data import load_data
 from tuner.errors import InputError
 from tuner.spec import Spec
-from tuner.task import settle
 
 
 @dataclass(frozen=True)
@@ -40,11 +38,10 @@ def check_space(spec: Spec, base_dir: Path) -> SpaceCheck:
     """Load the data and build the smallest and largest model of the space; raise InputError if any fails."""
     import keras_tuner
 
-    from tuner.hypermodel import build_model, check_depth, declare_space
+    from tuner.hypermodel import build_model, declare_space
+    from tuner.search import load_task
 
-    data = load_data(spec.data, base_dir, spec.seed)
-    spec = settle(spec, data.num_classes)
-    check_depth(spec, data.input_shape)
+    spec, data = load_task(spec, base_dir)
     hp = keras_tuner.HyperParameters()
     declare_space(hp, spec)
     params = []

@@ -13,12 +13,11 @@ from pathlib import Path
 import grpc
 
 from tuner import distributed, rundir
-from tuner.data import load_data
 from tuner.distributed import Address
 from tuner.errors import InputError
-from tuner.search import SilentListener, check_same_space, make_tuner, search_data
+from tuner.reproducible import enable_determinism
+from tuner.search import SilentListener, check_same_space, load_task, make_tuner, search_data
 from tuner.spec import Spec
-from tuner.task import settle
 
 CHIEF_WAIT_SECONDS = 600
 IDLE_WAIT_SECONDS = 0.25
@@ -59,8 +58,8 @@ def run_worker(
     """Run trials handed out by the chief until it says the search is over."""
     distributed.pin_threads(threads)
     distributed.join_chief(chief, tuner_id)
-    data = load_data(spec.data, base_dir, spec.seed)
-    spec = settle(spec, data.num_classes)
+    enable_determinism()  # workers train the models, so they need the kernels a one-process search uses
+    spec, data = load_task(spec, base_dir)
     run_dir = runs_dir / spec.name
     wait_for_chief(chief)
     if not (run_dir / rundir.SPACE_FILE).exists():
