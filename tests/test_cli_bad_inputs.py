@@ -96,17 +96,12 @@ def test_python_tag_is_never_executed(tmp_path, monkeypatch):
     assert not (tmp_path / "owned").exists()
 
 
-def test_failed_search_with_overwrite_keeps_the_previous_run(tmp_path):
+def test_failed_search_with_overwrite_keeps_the_previous_run(tmp_path, run_tuner):
     _prepare("missing_data_path", tmp_path)
     previous = tmp_path / "runs" / "missing_data_path"
     previous.mkdir(parents=True)
     (previous / "results.csv").write_text("rank,trial\n1,0\n")
-    done = subprocess.run(
-        [tuner_executable(), "search", "missing_data_path.yaml", "--runs-dir", "runs", "--overwrite"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
+    done = run_tuner("search", "missing_data_path.yaml", "--runs-dir", "runs", "--overwrite")
     assert done.returncode == 2
     assert "does not exist" in done.stderr
     assert (previous / "results.csv").read_text() == "rank,trial\n1,0\n"

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
-from tests.conftest import tuner_executable
 from tests.tiny_spaces import write_tiny_space
 from tuner.errors import InputError
 from tuner.lock import RunLock
@@ -20,15 +17,10 @@ def test_a_second_lock_on_the_same_run_is_refused_until_the_first_is_released(tm
         pass
 
 
-def test_search_refuses_a_run_another_search_holds_and_writes_nothing(tmp_path):
+def test_search_refuses_a_run_another_search_holds_and_writes_nothing(tmp_path, run_tuner):
     write_tiny_space(tmp_path)
     with RunLock(tmp_path / "runs" / "tiny"):
-        done = subprocess.run(
-            [tuner_executable(), "search", "space.yaml", "--runs-dir", "runs", "--overwrite"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-        )
+        done = run_tuner("search", "space.yaml", "--runs-dir", "runs", "--overwrite")
     assert done.returncode == 2
     assert done.stderr == (
         "tuner: space.yaml:1: name: another tuner search is running in runs/tiny; wait for it to finish,"
