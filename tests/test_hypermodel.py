@@ -135,3 +135,19 @@ def test_default_precision_is_float32_throughout():
     model = build_model(BASE, (8, 8, 1), 3)
     assert {layer.compute_dtype for layer in model.layers[1:]} == {"float32"}
     assert model.optimizer.__class__.__name__ == "Adam"
+
+
+def test_fitting_leaves_no_traced_graph_in_tensorflows_gradient_registry(space_file):
+    """Each fit's optimizer step registers a custom gradient holding its whole graph; fit must release it."""
+    from tensorflow.python.framework import ops
+
+    spec, _ = load_spec(space_file("data: {source: digits}\ntraining: {epochs: 1, batch_size: 5, early_stopping: 0}\n"))
+    hypermodel = CNNHyperModel(spec, (8, 8, 1), 2)
+    x, y = np.random.default_rng(0).random((10, 8, 8, 1), dtype="float32"), np.arange(10) % 2
+    registry = ops._gradient_registry._registry
+    before = set(registry)
+    for _ in range(2):
+        hp = keras_tuner.HyperParameters()
+        history = hypermodel.fit(hp, hypermodel.build(hp), x, y, validation_data=(x, y), verbose=0)
+        assert len(history.history["loss"]) == 1
+    assert not [name for name in set(registry) - before if name.startswith("CustomGradient-")]

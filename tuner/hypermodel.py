@@ -16,6 +16,7 @@ import numpy as np
 
 from tuner import task
 from tuner.errors import InputError
+from tuner.graphs import custom_gradients_released
 from tuner.spec import MOMENTUM_OPTIMIZERS, Choice, Range, Spec, options
 
 # Short hyperparameter names, as they appear in keras-tuner's records and in reports.
@@ -217,13 +218,14 @@ class CNNHyperModel(keras_tuner.HyperModel):
             )
         kwargs.setdefault("epochs", hp.get("epochs"))
         batch_size = hp.get("batch_size")
-        return model.fit(
-            pipeline(x, task.targets(y, loss), batch_size, shuffle=True),
-            validation_data=pipeline(x_val, task.targets(y_val, loss), batch_size, shuffle=False),
-            callbacks=[*(callbacks or []), *extra],
-            shuffle=False,  # the pipeline shuffles
-            **kwargs,
-        )
+        with custom_gradients_released():
+            return model.fit(
+                pipeline(x, task.targets(y, loss), batch_size, shuffle=True),
+                validation_data=pipeline(x_val, task.targets(y_val, loss), batch_size, shuffle=False),
+                callbacks=[*(callbacks or []), *extra],
+                shuffle=False,  # the pipeline shuffles
+                **kwargs,
+            )
 
 
 def pipeline(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool) -> Any:
