@@ -19,6 +19,8 @@ from tuner.errors import InputError
 from tuner.graphs import custom_gradients_released
 from tuner.spec import MOMENTUM_OPTIMIZERS, Choice, Range, Spec, options
 
+PREFETCH_BATCHES = 2
+
 # Short hyperparameter names, as they appear in keras-tuner's records and in reports.
 HP_NAMES: dict[str, str] = {
     "model.conv_blocks": "conv_blocks",
@@ -234,13 +236,17 @@ def pipeline(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool) -> An
     Its batches have an unknown leading size, so Keras traces the training step once per model; numpy
     arrays give a fixed batch size and a second trace for the last, smaller batch. The shuffle draws from
     the seed set before the model was built, so a trial trains the same way whatever ran before it.
+    tf.data's autotuner is off: on a worker with one core it left that core idle a third of the time
+    (waits between its measurements), and a fixed two-batch prefetch is as fast (docs/performance.md).
     """
     import tensorflow as tf
 
-    data = tf.data.Dataset.from_tensor_slices((x, y))
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    data = tf.data.Dataset.from_tensor_slices((x, y)).with_options(options)
     if shuffle:
         data = data.shuffle(len(y), reshuffle_each_iteration=True)
     data = data.batch(batch_size)
     if not shuffle:
         data = data.cache()
-    return data.prefetch(tf.data.AUTOTUNE)
+    return data.prefetch(PREFETCH_BATCHES)
