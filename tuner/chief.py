@@ -3,8 +3,9 @@
 keras-tuner's own chief loop (``oracle_chief.start_server``) listens wherever its environment says
 and, once the oracle has stopped handing out trials, checks for the end only every 20 s. This serves
 the same ``OracleServicer`` on a chosen address and checks keras-tuner's own end condition
-(``exit_chief``: no trial running, every worker told to stop) every tenth of a second, while it
-keeps results.csv and the progress bar current.
+(``exit_chief``: no trial running, every worker told to stop) every tenth of a second. The progress
+bar moves as each trial ends; results.csv and report.html are rebuilt at most every REPORT_SECONDS,
+since workers wait for the oracle's lock meanwhile, and always at the end.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from typing import Any
 
 import grpc
 import keras_tuner
-import pandas as pd
 from keras_tuner.src import protos
 from keras_tuner.src.distribute import oracle_chief
 
@@ -36,6 +36,8 @@ from tuner.search import Listener, SearchResult, SilentListener, finish, load_ta
 from tuner.spec import Spec
 
 POLL_SECONDS = 0.1
+# results.csv and report.html are rebuilt at most this often while trials end, and always at the end.
+REPORT_SECONDS = 5.0
 
 
 class OracleServer:
@@ -84,8 +86,15 @@ class OracleServer:
 
     def _serve(self, run_dir: Path, listener: Listener, seen: int, workers_gone: Callable[[], bool]) -> None:
         reported = set(self.oracle.end_order)
+        unwritten, written_at = False, time.monotonic()
         while True:
-            seen = _report(self.oracle, run_dir, seen, reported, listener)
+            ended = _ended_since(self.oracle, seen)
+            seen += len(ended)
+            _announce(self.oracle, ended, reported, listener)
+            unwritten = unwritten or bool(ended)
+            if unwritten and time.monotonic() - written_at >= REPORT_SECONDS:
+                _write_reports(self.oracle, run_dir)
+                unwritten, written_at = False, time.monotonic()
             stop_if_failing(self.oracle, run_dir)
             if self.done():
                 return
@@ -102,29 +111,34 @@ def _budget(oracle: keras_tuner.Oracle) -> int | None:
     return None if isinstance(oracle, keras_tuner.oracles.HyperbandOracle) else oracle.max_trials
 
 
-def _report(oracle: keras_tuner.Oracle, run_dir: Path, seen: int, reported: set[str], listener: Listener) -> int:
-    """Tell the listener about trials that ended since the last call; returns how many endings there were.
+def _announce(oracle: keras_tuner.Oracle, ended: list[Any], reported: set[str], listener: Listener) -> None:
+    """Tell the listener about trials that ended, each once, with the oracle's best score so far.
 
-    A trial running when a chief was restarted can end twice (keras-tuner queues it to run again),
-    so each trial is reported once.
+    A trial running when a chief was restarted can end twice (keras-tuner queues it to run again).
     """
-    ended, ranked = _ended_since(oracle, seen, run_dir)
-    best = _number(ranked.iloc[0].get("objective")) if ranked is not None and not ranked.empty else None
-    for trial in ended:
-        if trial.trial_id not in reported:
-            reported.add(trial.trial_id)
-            listener.trial_finished(trial.trial_id, str(trial.status).lower(), trial.score, best)
-    return seen + len(ended)
+    fresh = [trial for trial in ended if trial.trial_id not in reported]
+    if not fresh:
+        return
+    best_trials = oracle.get_best_trials(1)
+    best = _number(best_trials[0].score) if best_trials else None
+    for trial in fresh:
+        reported.add(trial.trial_id)
+        listener.trial_finished(trial.trial_id, str(trial.status).lower(), trial.score, best)
 
 
 @keras_tuner.synchronized
-def _ended_since(oracle: keras_tuner.Oracle, seen: int, run_dir: Path) -> tuple[list[Any], pd.DataFrame | None]:
-    """Trials ended after the first ``seen``, and the refreshed ranking.
+def _ended_since(oracle: keras_tuner.Oracle, seen: int) -> list[Any]:
+    """Trials ended after the first ``seen``, read under the oracle's lock."""
+    return [oracle.trials[trial_id] for trial_id in oracle.end_order[seen:]]
 
-    Holds the oracle's lock, so no trial.json is half-written while results.csv is rebuilt from them.
+
+@keras_tuner.synchronized
+def _write_reports(oracle: keras_tuner.Oracle, run_dir: Path) -> None:
+    """Rebuild results.csv and the report under the oracle's lock, so no trial.json is half-written meanwhile.
+
+    Workers wait for that lock at every epoch, so the chief does this at most every REPORT_SECONDS.
     """
-    ended = [oracle.trials[trial_id] for trial_id in oracle.end_order[seen:]]
-    return ended, write_reports(run_dir) if ended else None
+    write_reports(run_dir)
 
 
 def _number(value: Any) -> float | None:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import shlex
 import sys
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.table import Table
@@ -185,6 +186,23 @@ def _non_negative(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0 (got {text})")
     return value
+
+
+def run() -> NoReturn:
+    """The console script (and ``python -m tuner``): ``main``, then an exit that skips TensorFlow's teardown.
+
+    Unloading TensorFlow's native state at interpreter exit takes about a second here (``import
+    tensorflow`` then exit: 3.9 s; with ``os._exit``: 3.0 s), paid at the end of every search and by
+    every worker. By the time ``main`` returns, everything a command writes is on disk (atomic writes),
+    so once TensorFlow is loaded the process flushes its output and leaves directly.
+    """
+    code = main()
+    if "tensorflow" not in sys.modules:
+        sys.exit(code)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -143,7 +143,7 @@ def run_parallel(
         tuner, data = open_chief(spec, space.parent, runs_dir, overwrite, verbose)
         with OracleServer(tuner.oracle, chief, verbose) as server:
             server.serve(run_dir, listener or SilentListener(), workers_gone=pool.supervise)
-            pool.wait()  # workers leave once told to stop; the server answers them until they have
         from tuner.search import finish
 
+        # Every worker has been told to stop and asks nothing more: they exit while the reports are written.
         return finish(tuner, data, run_dir, started)

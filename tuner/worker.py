@@ -21,6 +21,11 @@ from tuner.spec import Spec
 
 CHIEF_WAIT_SECONDS = 600
 IDLE_WAIT_SECONDS = 0.25
+RETRY_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 100),
+]
 
 
 class PatientWorker:
@@ -44,8 +49,12 @@ class PatientWorker:
 
 
 def wait_for_chief(chief: Address, seconds: float = CHIEF_WAIT_SECONDS) -> None:
-    """Block until the chief's gRPC port answers: workers may start before their chief."""
-    with grpc.insecure_channel(str(chief)) as channel:
+    """Block until the chief's gRPC port answers: workers may start before their chief.
+
+    gRPC retries a refused connection after 1 s, then backs off further; a local worker ready a moment
+    before its chief lost up to 1.3 s that way, so this channel retries every tenth of a second.
+    """
+    with grpc.insecure_channel(str(chief), options=RETRY_OPTIONS) as channel:
         try:
             grpc.channel_ready_future(channel).result(timeout=seconds)
         except grpc.FutureTimeoutError:
