@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
+import json
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "parallel.py"
+from tests.conftest import run_bench
 
 
 def test_parallel_benchmark_compares_one_and_two_workers(tmp_path):
-    result = subprocess.run(
-        [sys.executable, str(BENCH), "--trials", "2", "--epochs", "1", "--target", "0"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=400,
+    results = tmp_path / "parallel.json"
+    result = run_bench(
+        "parallel.py", "--trials", "2", "--epochs", "1", "--target", "0", "--results", str(results), timeout=400
     )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "trials: 2"
-    assert lines[1].startswith("1 worker: ") and lines[2].startswith("2 workers: ")
-    assert lines[3].startswith("speed-up: ") and lines[3].endswith("(target 0.00x)")
-    assert lines[4] == "ranked losses identical: yes"
+    assert lines[1].startswith("one_worker_s: ") and " CPU s" in lines[1]
+    assert lines[2].startswith("two_workers_s: ")
+    assert lines[3].startswith("speedup_bound: ")
+    assert lines[4].startswith("speedup: ") and lines[4].endswith("(target >= 0) ok")
+    assert lines[5] == "ranked_losses_identical: yes"
+    figures = json.loads(results.read_text(encoding="utf-8"))
+    assert figures["ranked_losses_identical"] is True and figures["missed"] == []
