@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tuner.cli import build_parser
+from tuner.arguments import build_parser
 from tuner.distributed import ORACLE_IP, ORACLE_PORT, TUNER_ID, Address, check_tuner_id, chief_from_environment
 from tuner.spec import load_spec
 
