@@ -87,23 +87,28 @@ class OracleServer:
     def _serve(self, run_dir: Path, listener: Listener, seen: int, workers_gone: Callable[[], bool]) -> None:
         reported = set(self.oracle.end_order)
         unwritten, written_at = False, time.monotonic()
-        while True:
-            ended = _ended_since(self.oracle, seen)
-            seen += len(ended)
-            _announce(self.oracle, ended, reported, listener)
-            unwritten = unwritten or bool(ended)
-            if unwritten and time.monotonic() - written_at >= REPORT_SECONDS:
+        try:
+            while True:
+                ended = _ended_since(self.oracle, seen)
+                seen += len(ended)
+                _announce(self.oracle, ended, reported, listener)
+                unwritten = unwritten or bool(ended)
+                if unwritten and time.monotonic() - written_at >= REPORT_SECONDS:
+                    _write_reports(self.oracle, run_dir)
+                    unwritten, written_at = False, time.monotonic()
+                stop_if_failing(self.oracle, run_dir)
+                if self.done():
+                    return  # the caller writes the final reports
+                # Workers leave once the oracle says stop, so with all gone, done() decides success.
+                if workers_gone() and not self.done():
+                    raise WorkersFailedError(
+                        "every worker has stopped but the search is unfinished; run the same command again to resume"
+                    )
+                time.sleep(POLL_SECONDS)
+        except BaseException:
+            if unwritten:  # a stopped search still leaves reports of every trial that ended
                 _write_reports(self.oracle, run_dir)
-                unwritten, written_at = False, time.monotonic()
-            stop_if_failing(self.oracle, run_dir)
-            if self.done():
-                return
-            # Workers leave once the oracle says stop, so with all gone, done() decides success.
-            if workers_gone() and not self.done():
-                raise WorkersFailedError(
-                    "every worker has stopped but the search is unfinished; run the same command again to resume"
-                )
-            time.sleep(POLL_SECONDS)
+            raise
 
 
 def _budget(oracle: keras_tuner.Oracle) -> int | None:
@@ -136,7 +141,7 @@ def _ended_since(oracle: keras_tuner.Oracle, seen: int) -> list[Any]:
 def _write_reports(oracle: keras_tuner.Oracle, run_dir: Path) -> None:
     """Rebuild results.csv and the report under the oracle's lock, so no trial.json is half-written meanwhile.
 
-    Workers wait for that lock at every epoch, so the chief does this at most every REPORT_SECONDS.
+    Workers need that lock to start and end trials, so the chief does this at most every REPORT_SECONDS.
     """
     write_reports(run_dir)
 
