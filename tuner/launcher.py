@@ -69,7 +69,7 @@ class WorkerPool:
                 process.kill()
                 process.wait()
 
-    def wait(self, seconds: float = EXIT_SECONDS) -> None:
+    def wait(self, seconds: float) -> None:
         """Give the workers ``seconds`` in all to exit, then ask the ones still running to stop."""
         deadline = time.monotonic() + seconds
         for process in self.processes.values():
