@@ -29,7 +29,7 @@ from tuner.distributed import (
     chief_from_environment,
 )
 from tuner.errors import InputError, SearchStoppedError
-from tuner.quiet import import_tensorflow_quietly
+from tuner.quiet import hide_gaussian_process_notes, import_tensorflow_quietly
 from tuner.spec import Spec, load_spec
 from tuner.yamlsource import YamlDocument
 
@@ -78,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200)
     document: YamlDocument | None = None
     spec: Spec | None = None
+    if not getattr(args, "verbose", False):
+        hide_gaussian_process_notes()
     try:
         if args.command in RUN_COMMANDS:
             return RUN_COMMANDS[args.command](args, console)

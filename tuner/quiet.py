@@ -1,4 +1,4 @@
-"""Import TensorFlow without its C++ start-up chatter on the terminal.
+"""Keep library chatter that the user cannot act on off the terminal.
 
 TensorFlow's native code logs CUDA probing and CPU-feature notes through absl before any log level
 applies (``TF_CPP_MIN_LOG_LEVEL`` does not reach them), straight to file descriptor 2. They are noise
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 
 def import_tensorflow_quietly() -> None:
@@ -25,3 +26,13 @@ def import_tensorflow_quietly() -> None:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def hide_gaussian_process_notes() -> None:
+    """Ignore scikit-learn's length-scale notes from the Gaussian process keras-tuner's Bayesian oracle refits.
+
+    The oracle fits it after every trial; a note that a fitted length scale sits at its bound is
+    expected on a few noisy points, and printed mid-search it breaks the progress bar.
+    """
+    note = "The optimal value found for dimension"
+    warnings.filterwarnings("ignore", message=note, module="sklearn.gaussian_process")

@@ -218,6 +218,8 @@ class SearchSpec(Strict):
     objective: Objective = Objective(name="val_loss", direction="min")
     max_trials: PositiveInt = 20
     max_consecutive_failures: PositiveInt = 3
+    # bayesian only: random trials before the oracle models the space (default: see search.initial_points)
+    initial_points: PositiveInt | None = None
 
     @field_validator("objective", mode="before")
     @classmethod
@@ -257,6 +259,8 @@ class Spec(Strict):
     def _consistent(self) -> Spec:
         if self.search.algorithm == "hyperband" and not isinstance(self.training.epochs, int):
             raise ValueError("training.epochs: hyperband schedules epochs itself; give the maximum as one number")
+        if self.search.initial_points is not None and self.search.algorithm != "bayesian":
+            raise ValueError("search.initial_points: only the bayesian algorithm has a random start to size")
         if self.search.algorithm == "grid":
             for key, value in tunables(self).items():
                 used = key != "optimizer.momentum" or set(options(self.optimizer.name)) & set(MOMENTUM_OPTIMIZERS)
