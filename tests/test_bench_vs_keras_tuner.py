@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from tests.conftest import run_bench
 
 
@@ -32,3 +34,14 @@ def test_vs_keras_tuner_times_both_sides(tmp_path):
     assert "seeds 42-43" in done.stdout
     assert len(figures["tool_paired_loss_ratio"]["ratios"]) == 4
     assert "(tuner --workers 1)" in done.stdout and "(by hand)" in done.stdout
+
+
+def test_the_median_bound_covers_the_true_median_95_times_in_100():
+    from vs_keras_tuner import median_upper_bound
+
+    assert median_upper_bound([float(value) for value in range(1, 101)]) == 59.0
+    assert median_upper_bound([3.0, 1.0, 2.0]) == 3.0
+    rng = np.random.default_rng(0)
+    covered = [median_upper_bound(list(rng.uniform(size=100))) >= 0.5 for _ in range(4000)]
+    # The exact coverage at n = 100 is P(Binomial(100, 1/2) <= 58) = 0.956; three standard errors either side.
+    assert 0.946 <= np.mean(covered) <= 0.966
