@@ -6,12 +6,12 @@ once, at the end, so the test numbers stay an unbiased estimate for the models t
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
 from tuner import rundir
 from tuner.data import Dataset
+from tuner.quiet import optimizer_state_left_behind
 from tuner.task import resolve_loss, targets
 
 TOP_TRIALS = 3
@@ -21,9 +21,7 @@ def evaluate_top(tuner: Any, data: Dataset, run_dir: Path, top: int = TOP_TRIALS
     """Evaluate the ``top`` best trials on ``data``'s test set and write ``test_metrics.json``."""
     scores: dict[str, dict[str, float]] = {}
     for trial in tuner.oracle.get_best_trials(top):
-        with warnings.catch_warnings():
-            # The checkpoint's optimizer state is of no use for evaluating; Keras warns that it skips it.
-            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        with optimizer_state_left_behind():
             model = tuner.load_model(trial)
         loss = resolve_loss(trial.hyperparameters.get("loss"), data.num_classes)
         metrics = model.evaluate(

@@ -7,9 +7,11 @@ to someone running a search, so the import runs with that descriptor pointed at 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
+from collections.abc import Iterator
 
 
 def import_tensorflow_quietly() -> None:
@@ -36,3 +38,15 @@ def hide_gaussian_process_notes() -> None:
     """
     note = "The optimal value found for dimension"
     warnings.filterwarnings("ignore", message=note, module="sklearn.gaussian_process")
+
+
+@contextlib.contextmanager
+def optimizer_state_left_behind() -> Iterator[None]:
+    """Load checkpointed weights without Keras' note that the checkpoint's optimizer state is skipped.
+
+    keras-tuner's Hyperband continues a trial from an earlier one's weights with a fresh optimizer, and
+    the test-set scoring only evaluates: both leave the optimizer state behind on purpose.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        yield

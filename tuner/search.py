@@ -24,6 +24,7 @@ from keras_tuner.src.engine.tuner_utils import SaveBestEpoch
 
 from reports.writer import write_reports
 from tuner import rundir
+from tuner.bayesian import BayesianOptimization
 from tuner.data import Dataset, load_data
 from tuner.durable import DurableTuner
 from tuner.errors import InputError
@@ -32,13 +33,14 @@ from tuner.holdout import evaluate_top
 from tuner.hypermodel import CNNHyperModel, check_depth, declare_space
 from tuner.interrupt import StopOnCtrlC
 from tuner.lock import LOCK_FILE, RunLock
+from tuner.quiet import optimizer_state_left_behind
 from tuner.reproducible import check_replay, enable_determinism
 from tuner.spec import Spec
 from tuner.task import settle
 
 TUNERS: dict[str, type[keras_tuner.Tuner]] = {
     "random": keras_tuner.RandomSearch,
-    "bayesian": keras_tuner.BayesianOptimization,
+    "bayesian": BayesianOptimization,
     "hyperband": keras_tuner.Hyperband,
     "grid": keras_tuner.GridSearch,
 }
@@ -121,7 +123,8 @@ class RecordingTuner:
         # keras-tuner clears the Keras session just before this call, which also drops the seed.
         keras.utils.set_random_seed(trial_seed(self.run_seed, hp.values, self.restart))
         try:
-            return super()._build_hypermodel(hp)
+            with optimizer_state_left_behind():  # Hyperband continues an earlier trial's weights
+                return super()._build_hypermodel(hp)
         except Exception as error:
             raise keras_tuner.errors.FailedTrialError(f"the model cannot be built: {failure_reason(error)}") from None
 
