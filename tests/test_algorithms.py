@@ -14,9 +14,8 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from reports.records import HP_PREFIX
 from tests.tiny_spaces import write_tiny_space
 from tuner import rundir
-from tuner.bayesian import BayesianOracle, CheckedOnceGaussianProcess
-from tuner.hypermodel import declare_space
-from tuner.search import initial_points
+from tuner.bayesian import BayesianOracle, CheckedOnceGaussianProcess, initial_points
+from tuner.hypermodel import declared_space
 from tuner.spec import load_spec
 from tuner.testing import run_tiny_search
 
@@ -94,8 +93,7 @@ def _suggestion(oracle: keras_tuner.Oracle, tmp_path: Path, space: keras_tuner.H
 
 def test_the_oracle_suggests_what_keras_tuners_own_suggests(tmp_path):
     spec, _ = load_spec(write_tiny_space(tmp_path))
-    space = keras_tuner.HyperParameters()
-    declare_space(space, spec)
+    space = declared_space(spec)
     settings = {"objective": "val_loss", "max_trials": 10, "num_initial_points": 3, "seed": 5}
     theirs = _suggestion(keras_tuner.oracles.BayesianOptimizationOracle(**settings), tmp_path, space)
     ours = _suggestion(BayesianOracle(**settings), tmp_path, space)

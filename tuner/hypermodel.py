@@ -84,6 +84,13 @@ def declare_space(hp: keras_tuner.HyperParameters, spec: Spec) -> dict[str, Any]
     return values
 
 
+def declared_space(spec: Spec) -> keras_tuner.HyperParameters:
+    """The whole space registered on fresh keras-tuner hyperparameters, for looking at it without a trial."""
+    space = keras_tuner.HyperParameters()
+    declare_space(space, spec)
+    return space
+
+
 def block_filters(spec: Spec, index: int) -> Any:
     """The filters setting of block ``index``: its own entry when given per block, else the shared one."""
     filters = spec.model.filters

@@ -24,13 +24,13 @@ from keras_tuner.src.engine.tuner_utils import SaveBestEpoch
 
 from reports.writer import write_reports
 from tuner import rundir
-from tuner.bayesian import BayesianOptimization
+from tuner.bayesian import BayesianOptimization, initial_points
 from tuner.data import Dataset, load_data
 from tuner.durable import DurableTuner
 from tuner.errors import InputError
 from tuner.failures import check_finite, failure_reason, stop_if_failing
 from tuner.holdout import evaluate_top
-from tuner.hypermodel import CNNHyperModel, check_depth, declare_space
+from tuner.hypermodel import CNNHyperModel, check_depth
 from tuner.interrupt import StopOnCtrlC
 from tuner.lock import LOCK_FILE, RunLock
 from tuner.quiet import optimizer_state_left_behind
@@ -44,10 +44,6 @@ TUNERS: dict[str, type[keras_tuner.Tuner]] = {
     "hyperband": keras_tuner.Hyperband,
     "grid": keras_tuner.GridSearch,
 }
-
-
-# keras-tuner's own floor for the Bayesian oracle's random start.
-MIN_INITIAL_POINTS = 3
 
 
 class Listener(Protocol):
@@ -292,22 +288,6 @@ def make_tuner(
         executions_per_trial=spec.training.restarts,
         **budget,
     )
-
-
-def initial_points(spec: Spec) -> int:
-    """How many random trials the Bayesian oracle draws before it models the space.
-
-    keras-tuner's default, three per hyperparameter with the fixed ones counted, exceeds most budgets
-    (45 for the digits space against its 20 trials), which leaves a Bayesian search random to the end.
-    Here: three per tunable hyperparameter, capped at a quarter of the trials as SMAC caps its initial
-    design, and never fewer than keras-tuner's minimum of three.
-    """
-    if spec.search.initial_points is not None:
-        return spec.search.initial_points
-    space = keras_tuner.HyperParameters()
-    declare_space(space, spec)
-    tunable = sum(not isinstance(parameter, keras_tuner.engine.hyperparameters.Fixed) for parameter in space.space)
-    return max(MIN_INITIAL_POINTS, min(3 * tunable, spec.search.max_trials // 4))
 
 
 def run_search(

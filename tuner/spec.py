@@ -218,7 +218,7 @@ class SearchSpec(Strict):
     objective: Objective = Objective(name="val_loss", direction="min")
     max_trials: PositiveInt = 20
     max_consecutive_failures: PositiveInt = 3
-    # bayesian only: random trials before the oracle models the space (default: tuner.search.initial_points)
+    # bayesian only: random trials before the oracle models the space (default: tuner.bayesian.initial_points)
     initial_points: PositiveInt | None = None
 
     @field_validator("objective", mode="before")

@@ -36,14 +36,11 @@ class SpaceCheck:
 
 def check_space(spec: Spec, base_dir: Path) -> SpaceCheck:
     """Load the data and build the smallest and largest model of the space; raise InputError if any fails."""
-    import keras_tuner
-
-    from tuner.hypermodel import build_model, declare_space
+    from tuner.hypermodel import build_model, declared_space
     from tuner.search import load_task
 
     spec, data = load_task(spec, base_dir)
-    hp = keras_tuner.HyperParameters()
-    declare_space(hp, spec)
+    hp = declared_space(spec)
     params = []
     for which in ("smallest", "largest"):
         values = corner_values(spec, hp, which)
