@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tuner.spec import Spec, load_spec
+from tuner.space.loading import load_spec
+from tuner.space.schema import Spec
 
 ROOT = Path(__file__).resolve().parents[1]
 SPACES = ROOT / "search_spaces"
@@ -100,8 +101,8 @@ def bare_fit_seconds(values: dict[str, Any], data: Any, epochs: int, seed: int) 
     """Seconds of one plain ``model.fit`` of a configuration for ``epochs`` epochs, as a bare loop would run it."""
     import keras
 
-    from tuner import task
-    from tuner.hypermodel import build_model
+    from tuner.model import task
+    from tuner.model.builder import build_model
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)

@@ -123,7 +123,7 @@ def digits_arrays(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     """``tuner``'s split of digits for a run seed, so both sides train and validate on the same images."""
     from benchlib import ROOT, space
 
-    from tuner.data import load_data
+    from tuner.data.sources import load_data
 
     data = load_data(space("digits").data, ROOT, seed)
     return data.x_train, data.y_train, data.x_val, data.y_val
@@ -131,7 +131,7 @@ def digits_arrays(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
 
 def main() -> int:
     """Search, then write the best loss and wall time as JSON."""
-    from tuner.search import derive_seed
+    from tuner.engine.seeds import derive_seed
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20)

@@ -23,7 +23,7 @@ from typing import Any
 
 from benchlib import ROOT, Figures, results_path, space
 
-from tuner.quiet import import_tensorflow_quietly
+from tuner.engine.quiet import import_tensorflow_quietly
 
 
 def configurations(count: int, seed: int) -> list[dict[str, Any]]:
@@ -45,7 +45,7 @@ def fit_seconds(values: dict[str, Any], data: Any, epochs: int, lever: str) -> f
     import keras
     import tensorflow as tf
 
-    from tuner.hypermodel import build_model
+    from tuner.model.builder import build_model
 
     keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(1)
@@ -69,7 +69,7 @@ def cleanup_seconds(frozen: bool, rounds: int, data: Any, values: dict[str, Any]
     """Seconds keras-tuner spends per trial in ``clear_session()`` and ``gc.collect()``, with or without a freeze."""
     import keras
 
-    from tuner.hypermodel import build_model
+    from tuner.model.builder import build_model
 
     if frozen:
         gc.freeze()
@@ -89,7 +89,7 @@ def cleanup_seconds(frozen: bool, rounds: int, data: Any, values: dict[str, Any]
 
 def checkpoint_seconds(data: Any, values: dict[str, Any], rounds: int) -> tuple[float, float]:
     """Seconds per best-epoch checkpoint: keras-tuner's weights file, against a copy kept in memory."""
-    from tuner.hypermodel import build_model
+    from tuner.model.builder import build_model
 
     model = build_model(values, data.input_shape, data.num_classes)
     model.fit(data.x_train[:64], data.y_train[:64], epochs=1, verbose=0)
@@ -114,7 +114,7 @@ def main() -> int:
     parser.add_argument("--results", help="results JSON (default bench/results/levers.json; '-' for none)")
     args = parser.parse_args()
     import_tensorflow_quietly()
-    from tuner.data import load_data
+    from tuner.data.sources import load_data
 
     spec = space("digits")
     data = load_data(spec.data, ROOT, spec.seed)

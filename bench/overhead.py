@@ -18,7 +18,7 @@ from pathlib import Path
 
 from benchlib import ROOT, Figures, bare_fit_seconds, load_trials, results_path, space
 
-from tuner.quiet import import_tensorflow_quietly
+from tuner.engine.quiet import import_tensorflow_quietly
 
 
 def main() -> int:
@@ -32,9 +32,10 @@ def main() -> int:
     import_tensorflow_quietly()
     import kt_by_hand
 
-    from tuner.data import load_data
-    from tuner.search import derive_seed, run_search, trial_seed
-    from tuner.task import settle
+    from tuner.data.sources import load_data
+    from tuner.engine.search import run_search
+    from tuner.engine.seeds import derive_seed, trial_seed
+    from tuner.model.task import settle
 
     spec = space("digits", **{"search.max_trials": args.trials, "training.epochs": args.epochs})
     data = load_data(spec.data, ROOT, spec.seed)

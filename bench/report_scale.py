@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from rundirs import random_trials, write_run
+from tuner.testing.rundirs import random_trials, write_run
 
 
 def tuner_command() -> list[str]:

@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 from benchlib import Figures, results_path
-from rundirs import random_trials, write_run
+
+from tuner.testing.rundirs import random_trials, write_run
 
 REPORT_TARGETS = {500: 2.0, 5000: 10.0}
 # Runs in a child process, so the measured resident set is that of a search alone.
@@ -28,7 +29,8 @@ import sys
 from pathlib import Path
 sys.path.insert(0, {bench!r})
 from benchlib import ROOT, space
-from tuner.search import SilentListener, run_search
+from tuner.engine.listener import SilentListener
+from tuner.engine.search import run_search
 
 def rss_mb():
     for line in open("/proc/self/status"):

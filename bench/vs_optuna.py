@@ -26,7 +26,7 @@ from typing import Any
 
 from benchlib import ROOT, Figures, results_path, space
 
-from tuner.quiet import import_tensorflow_quietly
+from tuner.engine.quiet import import_tensorflow_quietly
 
 # task -> (bundled space, overrides keeping it modest, validation accuracy to reach)
 TASKS: dict[str, tuple[str, dict[str, Any], float]] = {
@@ -82,9 +82,10 @@ def optuna_search(spec: Any, data: Any, pruner_name: str, seed: int, trials: int
     import keras
     import optuna
 
-    from tuner import task
-    from tuner.hypermodel import build_model, declare_space
-    from tuner.search import trial_seed
+    from tuner.engine.seeds import trial_seed
+    from tuner.model import task
+    from tuner.model.builder import build_model
+    from tuner.model.space import declare_space
 
     epochs_log: list[dict[str, Any]] = []
     pruner = (
@@ -140,7 +141,7 @@ def optuna_search(spec: Any, data: Any, pruner_name: str, seed: int, trials: int
 
 def tool_search(spec: Any, scratch: Path) -> list[dict[str, Any]]:
     """``tuner``'s search in this process; every epoch's val loss/accuracy and when it ended, from its records."""
-    from tuner.search import run_search
+    from tuner.engine.search import run_search
 
     run = run_search(spec, ROOT, scratch, overwrite=True)
     epochs_log = []
@@ -177,8 +178,8 @@ def main() -> int:
     parser.add_argument("--results", help="results JSON (default bench/results/vs_optuna.json; '-' for none)")
     args = parser.parse_args()
     import_tensorflow_quietly()
-    from tuner.data import load_data
-    from tuner.task import settle
+    from tuner.data.sources import load_data
+    from tuner.model.task import settle
 
     figures = Figures("vs_optuna")
     figures.show("budget", [args.trials, args.epochs, args.seeds], f"{args.trials} trials x {args.epochs} epochs")

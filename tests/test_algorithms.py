@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 from sklearn.gaussian_process import GaussianProcessRegressor
 
-from reports.records import HP_PREFIX
-from tests.tiny_spaces import write_tiny_space
-from tuner import rundir
-from tuner.bayesian import BayesianOracle, CheckedOnceGaussianProcess, initial_points
-from tuner.hypermodel import declared_space
-from tuner.spec import load_spec
+from tests.helpers import write_tiny_space
+from tuner.engine.bayesian import BayesianOracle, CheckedOnceGaussianProcess, initial_points
+from tuner.model.space import declared_space
+from tuner.reports.records import HP_PREFIX
+from tuner.rundir import layout
+from tuner.space.loading import load_spec
 from tuner.testing import run_tiny_search
 
 DIGITS = Path(__file__).parent.parent / "search_spaces" / "digits.yaml"
@@ -62,7 +62,7 @@ def test_hyperband_continues_earlier_trials_without_notes_on_the_terminal(tmp_pa
     assert result.returncode == 0, result.stderr
     # A continued trial loads an earlier one's weights into a fresh optimizer; Keras' note about it stays hidden.
     assert "Warning" not in result.stdout + result.stderr
-    project = tmp_path / "runs" / "tiny" / rundir.PROJECT_NAME
+    project = tmp_path / "runs" / "tiny" / layout.PROJECT_NAME
     trials = [json.loads(path.read_text()) for path in project.glob("trial_*/trial.json")]
     assert any("tuner/trial_id" in trial["hyperparameters"]["values"] for trial in trials)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import run_bench
+from tests.helpers import run_bench
 
 
 def test_parallel_benchmark_compares_one_and_two_workers(tmp_path):

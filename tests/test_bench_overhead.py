@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import run_bench
+from tests.helpers import run_bench
 
 
 def test_overhead_prints_both_ratios_and_judges_the_tools(tmp_path):

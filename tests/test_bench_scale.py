@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import run_bench
+from tests.helpers import run_bench
 
 
 def test_scale_measures_every_figure(tmp_path):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import run_bench
+from tests.helpers import run_bench
 
 
 def test_vs_optuna_runs_every_method(tmp_path):

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import tuner_executable
-from tuner.cli import main
+from tests.helpers import tuner_executable
+from tuner.cli.main import main
 
 CASES_DIR = Path(__file__).parent / "bad_inputs"
 

@@ -7,8 +7,7 @@ import subprocess
 
 import pandas as pd
 
-from tests.conftest import tuner_executable
-from tests.tiny_spaces import write_tiny_space
+from tests.helpers import tuner_executable, write_tiny_space
 
 
 def test_check_passes_on_a_seeded_search_and_fails_when_a_recorded_loss_differs(tmp_path):

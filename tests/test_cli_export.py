@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from rundirs import write_tiny_space
+
+from tuner.testing.rundirs import write_tiny_space
 
 TUNER = str(Path(sys.executable).with_name("tuner"))
 
@@ -35,8 +36,8 @@ def test_export_then_retrain_from_the_yaml_gives_the_same_hyperparameters(tmp_pa
     check = (
         "import keras, sys\n"
         "from pathlib import Path\n"
-        "from tuner.data import load_data\n"
-        "from tuner.spec import load_spec\n"
+        "from tuner.data.sources import load_data\n"
+        "from tuner.space.loading import load_spec\n"
         "spec, _ = load_spec('out/second.yaml')\n"
         "data = load_data(spec.data, Path('.'), spec.seed)\n"
         "model = keras.models.load_model('out/second.keras')\n"
@@ -55,7 +56,7 @@ def test_export_then_retrain_from_the_yaml_gives_the_same_hyperparameters(tmp_pa
 
 
 def test_export_of_a_rank_that_does_not_exist_is_one_line(tmp_path: Path):
-    from rundirs import random_trials, write_run
+    from tuner.testing.rundirs import random_trials, write_run
 
     run_dir = write_run(tmp_path / "run", random_trials(2))
     result = tuner("export", str(run_dir), "--rank", "5", cwd=tmp_path)

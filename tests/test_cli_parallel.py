@@ -12,9 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import TINY_MODEL, tuner_executable, write_space
-from tests.test_cli_search import assert_ranked_run
-from tuner.distributed import TUNER_ID, free_port
+from tests.helpers import TINY_MODEL, assert_ranked_run, tuner_executable, write_space
+from tuner.parallel.cluster import TUNER_ID, free_port
 
 SPACE = "name: par\nseed: 7\ndata: {source: digits}\n" + TINY_MODEL + "search: {max_trials: 4}\n"
 TRIALS = 4

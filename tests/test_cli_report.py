@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from rundirs import random_trials, write_run, write_tiny_space
+
+from tuner.testing.rundirs import random_trials, write_run, write_tiny_space
 
 TUNER = str(Path(sys.executable).with_name("tuner"))
 
@@ -61,7 +62,7 @@ def test_report_never_imports_tensorflow(tmp_path: Path):
     run_dir = write_run(tmp_path / "run", random_trials(5, restarts=2), restarts=2)
     code = (
         "import sys\n"
-        "from tuner.cli import main\n"
+        "from tuner.cli.main import main\n"
         f"assert main(['report', {str(run_dir)!r}, '--format', 'csv']) == 0\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'keras_tuner'))\n"
         "assert not loaded, loaded\n"

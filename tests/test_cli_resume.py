@@ -11,8 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import tuner_executable
-from tests.tiny_spaces import write_tiny_space
+from tests.helpers import tuner_executable, write_tiny_space
 from tuner.testing import run_tiny_search
 
 GRID = {

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
 import pandas as pd
 
-from tests.conftest import TINY_MODEL, make_image_folder, make_npz
-
-
-def assert_ranked_run(run_dir, trials: int, objective: str = "val_loss") -> pd.DataFrame:
-    """The run directory holds the resolved space, keras-tuner's project, histories and a ranked CSV."""
-    assert (run_dir / "space.yaml").is_file()
-    assert (run_dir / "keras_tuner" / "oracle.json").is_file()
-    histories = sorted((run_dir / "history").glob("*.json"))
-    assert len(histories) == trials
-    epochs = json.loads(histories[0].read_text())["epochs"]
-    assert epochs and {"loss", "val_loss", "accuracy", "val_accuracy", "seconds", "epoch"} <= set(epochs[0])
-    results = pd.read_csv(run_dir / "results.csv")
-    assert len(results) == trials
-    assert list(results["rank"]) == list(range(1, trials + 1))
-    assert results["objective"].is_monotonic_increasing
-    assert objective not in results.columns  # the objective column is that metric
-    return results
+from tests.helpers import TINY_MODEL, assert_ranked_run, make_image_folder, make_npz
 
 
 def test_search_on_digits_writes_a_ranked_run(run_tuner, space_file, tmp_path):
@@ -112,7 +95,7 @@ def test_validate_prints_the_space_and_exits_0(run_tuner, space_file):
 
 def test_help_does_not_import_tensorflow():
     probe = (
-        "import sys; from tuner.cli import main\n"
+        "import sys; from tuner.cli.main import main\n"
         "try:\n main(['--help'])\nexcept SystemExit: pass\n"
         "print('tensorflow' in sys.modules)"
     )

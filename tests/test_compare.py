@@ -2,10 +2,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from rundirs import random_trials, write_run
 
-from reports.compare import best_of_runs
 from tuner.errors import InputError
+from tuner.reports.compare import best_of_runs
+from tuner.testing.rundirs import random_trials, write_run
 
 
 def test_best_trial_of_each_run_best_run_first(tmp_path: Path):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import make_image_folder, make_npz
-from tuner.data import load_data
+from tests.helpers import make_image_folder, make_npz
+from tuner.data.sources import load_data
 from tuner.errors import InputError
-from tuner.spec import DataSpec
+from tuner.space.schema import DataSpec
 
 
 def test_digits_load_offline_as_scaled_nhwc():

@@ -8,10 +8,10 @@ import pickle
 import numpy as np
 import pytest
 
-from tuner.data import load_data
-from tuner.datasets import keras_cache, load_keras_dataset
+from tuner.data.keras_datasets import keras_cache, load_keras_dataset
+from tuner.data.sources import load_data
 from tuner.errors import InputError
-from tuner.spec import DataSpec
+from tuner.space.schema import DataSpec
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ def test_data_module_does_not_import_keras_for_other_sources():
     import sys
 
     code = (
-        "import sys; from tuner.data import load_data; from tuner.spec import DataSpec;"
+        "import sys; from tuner.data.sources import load_data; from tuner.space.schema import DataSpec;"
         "load_data(DataSpec(source='shapes', samples=20, image_size=[15, 15]), None, 1);"
         "print('keras' in sys.modules, 'tensorflow' in sys.modules)"
     )

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tuner.arguments import build_parser
-from tuner.distributed import ORACLE_IP, ORACLE_PORT, TUNER_ID, Address, check_tuner_id, chief_from_environment
-from tuner.spec import load_spec
+from tuner.cli.parser import build_parser
+from tuner.parallel.cluster import ORACLE_IP, ORACLE_PORT, TUNER_ID, Address, check_tuner_id, chief_from_environment
+from tuner.space.loading import load_spec
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "kubernetes"
 

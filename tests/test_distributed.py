@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from tuner.distributed import (
+from tuner.parallel.cluster import (
     ORACLE_IP,
     ORACLE_PORT,
     TUNER_ID,

@@ -6,8 +6,8 @@ import json
 
 import pandas as pd
 
-from tests.tiny_spaces import write_tiny_space
-from tuner.cli import main
+from tests.helpers import write_tiny_space
+from tuner.cli.main import main
 
 GRID = {
     "optimizer": {"name": "adam", "learning_rate": {"values": [0.01, 0.05]}},

@@ -1,10 +1,11 @@
 import pytest
 import yaml
 
-from tuner.export import fixed_space
-from tuner.search import resolved_yaml
-from tuner.spec import Spec, parse_spec
-from tuner.yamlsource import YamlDocument
+from tuner.engine.export import fixed_space
+from tuner.engine.resume import resolved_yaml
+from tuner.space.loading import parse_spec
+from tuner.space.schema import Spec
+from tuner.space.yaml_source import YamlDocument
 
 
 def _space(**search) -> dict:

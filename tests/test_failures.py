@@ -10,10 +10,9 @@ import pytest
 import tensorflow as tf
 from keras_tuner.errors import FailedTrialError
 
-from tests.conftest import tuner_executable
-from tests.tiny_spaces import write_tiny_space
+from tests.helpers import tuner_executable, write_tiny_space
+from tuner.engine.failures import check_finite, failure_reason, failure_streak, stop_if_failing
 from tuner.errors import SearchStoppedError
-from tuner.failures import check_finite, failure_reason, failure_streak, stop_if_failing
 from tuner.testing import run_tiny_search
 
 # SGD with this step sends the weights to inf within the first batch.

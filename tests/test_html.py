@@ -4,12 +4,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from rundirs import FakeTrial, choice, digits_space, random_trials, write_run
 
-from reports.html import render_report
-from reports.ranking import rank
-from reports.records import load_run
-from reports.writer import write_reports
+from tuner.reports.html import render_report
+from tuner.reports.ranking import rank
+from tuner.reports.records import load_run
+from tuner.reports.writer import write_reports
+from tuner.testing.rundirs import FakeTrial, choice, digits_space, random_trials, write_run
 
 HOSTILE = "<script>alert(1)</script>"
 INJECTED = "<img src=x onerror=\"document.title='pwned'\">"

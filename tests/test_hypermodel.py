@@ -6,8 +6,11 @@ import keras_tuner
 import numpy as np
 import pytest
 
-from tuner.hypermodel import CNNHyperModel, build_model, declare_space
-from tuner.spec import Spec, load_spec
+from tuner.model.builder import build_model
+from tuner.model.hypermodel import CNNHyperModel
+from tuner.model.space import declare_space
+from tuner.space.loading import load_spec
+from tuner.space.schema import Spec
 
 BASE = {
     "conv_blocks": 1,

@@ -2,7 +2,7 @@ import random
 
 import pandas as pd
 
-from reports.importance import importance
+from tuner.reports.importance import importance
 
 
 def _trials(count: int) -> pd.DataFrame:

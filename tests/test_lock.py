@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tiny_spaces import write_tiny_space
+from tests.helpers import write_tiny_space
 from tuner.errors import InputError
-from tuner.lock import RunLock
+from tuner.rundir.lock import RunLock
 
 
 def test_a_second_lock_on_the_same_run_is_refused_until_the_first_is_released(tmp_path):

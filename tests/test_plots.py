@@ -2,12 +2,11 @@ import itertools
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from rundirs import choice, digits_space, random_trials, write_run
-
-from reports import plots
-from reports.importance import importance
-from reports.ranking import rank
-from reports.records import load_run
+from tuner.reports import plots
+from tuner.reports.importance import importance
+from tuner.reports.ranking import rank
+from tuner.reports.records import load_run
+from tuner.testing.rundirs import choice, digits_space, random_trials, write_run
 
 HOSTILE = "<script>alert(1)</script>"
 

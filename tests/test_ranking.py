@@ -1,6 +1,6 @@
 import pandas as pd
 
-from reports.ranking import rank
+from tuner.reports.ranking import rank
 
 
 def _trials(direction: str) -> pd.DataFrame:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tuner.spec import parse_spec
-from tuner.yamlsource import parse_yaml
+from tuner.space.loading import parse_spec
+from tuner.space.yaml_source import parse_yaml
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

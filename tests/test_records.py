@@ -2,10 +2,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from rundirs import FakeTrial, choice, digits_space, random_trials, write_run
 
-from reports.records import LEADING, TRAILING, load_run, load_trials
 from tuner.errors import InputError
+from tuner.reports.records import LEADING, TRAILING, load_run, load_trials
+from tuner.testing.rundirs import FakeTrial, choice, digits_space, random_trials, write_run
 
 
 def _values(**overrides):

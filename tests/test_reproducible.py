@@ -8,12 +8,14 @@ import keras
 import numpy as np
 import pandas as pd
 
-from tests.tiny_spaces import write_tiny_space
-from tuner import rundir
-from tuner.data import load_data
-from tuner.reproducible import first_difference
-from tuner.search import SilentListener, make_tuner, trial_seed
-from tuner.spec import load_spec
+from tests.helpers import write_tiny_space
+from tuner.data.sources import load_data
+from tuner.engine.listener import SilentListener
+from tuner.engine.reproducible import first_difference
+from tuner.engine.search import make_tuner
+from tuner.engine.seeds import trial_seed
+from tuner.rundir import layout
+from tuner.space.loading import load_spec
 from tuner.testing import run_tiny_search
 
 
@@ -22,7 +24,7 @@ def _histories(run_dir):
         path.name: [
             {k: v for k, v in epoch.items() if k != "seconds"} for epoch in json.loads(path.read_text())["epochs"]
         ]
-        for path in sorted((run_dir / rundir.HISTORY_DIR).glob("*.json"))
+        for path in sorted((run_dir / layout.HISTORY_DIR).glob("*.json"))
     }
 
 
@@ -54,7 +56,7 @@ def test_a_trial_trains_the_same_when_run_again_after_other_trials(tmp_path):
     np.random.default_rng().random()
     first = tuner.oracle.get_trial(tuner.oracle.start_order[0])
     replayed = tuner.replay(first, data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), verbose=0)
-    recorded = json.loads(rundir.history_file(run_dir, first.trial_id, 0).read_text())["epochs"]
+    recorded = json.loads(layout.history_file(run_dir, first.trial_id, 0).read_text())["epochs"]
     assert first_difference(recorded, replayed) is None
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_image_folder
-from tuner.spec import load_spec
-from tuner.validate import check_space
+from tests.helpers import make_image_folder
+from tuner.engine.validate import check_space
+from tuner.space.loading import load_spec
 
 BUNDLED = Path(str(resources.files("tuner.search_spaces")))
 EXAMPLES = ("digits.yaml", "shapes_binary.yaml", "mnist.yaml", "cifar10.yaml", "folder.yaml")

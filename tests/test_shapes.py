@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tuner.data.shapes import generate
 from tuner.errors import InputError
-from tuner.shapes import generate
 
 # The atomic elements as a reader sees them, drawn independently of the generator: 5x5 cells.
 H = ".....\n.....\n.###.\n.....\n....."
@@ -82,10 +82,10 @@ def test_a_one_block_four_filter_net_is_visibly_worse_than_a_deeper_one():
     """Depth and filters matter: a 3x3 single stage cannot relate elements across cells."""
     import keras
 
-    from tuner.data import load_data
-    from tuner.hypermodel import build_model
-    from tuner.spec import DataSpec
-    from tuner.task import targets
+    from tuner.data.sources import load_data
+    from tuner.model.builder import build_model
+    from tuner.model.task import targets
+    from tuner.space.schema import DataSpec
 
     data = load_data(DataSpec(source="shapes", samples=1200, image_size=[30, 30], grouping="corner"), None, seed=7)
     common = {"kernel_size": 3, "pooling": "max", "batch_norm": False, "dropout": 0.0, "optimizer": "adam"}

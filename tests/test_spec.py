@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tuner.errors import InputError
-from tuner.spec import Choice, Range, Spec, load_spec, parse_spec
-from tuner.yamlsource import YamlDocument
+from tuner.space.loading import load_spec, parse_spec
+from tuner.space.schema import Choice, Range, Spec
+from tuner.space.yaml_source import YamlDocument
 
 
 def error_of(space_file, text: str) -> str:

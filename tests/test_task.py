@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from tuner.errors import InputError
-from tuner.spec import Choice, DataSpec, SearchSpec, Spec, TrainingSpec
-from tuner.task import is_binary, output_units, settle, sign_accuracy, targets
+from tuner.model.task import is_binary, output_units, settle, sign_accuracy, targets
+from tuner.space.schema import Choice, DataSpec, SearchSpec, Spec, TrainingSpec
 
 
 def spec_with(labels: str = "auto", loss=None) -> Spec:

@@ -2,11 +2,11 @@ import json
 from pathlib import Path
 
 from rich.console import Console
-from rundirs import random_trials, write_run
 
-from reports.ranking import rank
-from reports.records import load_trials
-from reports.terminal import as_text, top_table
+from tuner.reports.ranking import rank
+from tuner.reports.records import load_trials
+from tuner.reports.terminal import as_text, top_table
+from tuner.testing.rundirs import random_trials, write_run
 
 
 def _ranked(tmp_path: Path, restarts: int = 1):

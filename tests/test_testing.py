@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tiny_spaces import write_tiny_space
+from tests.helpers import write_tiny_space
 from tuner.errors import InputError
 from tuner.testing import run_tiny_search
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tuner.spec import load_spec
-from tuner.validate import check_space
+from tuner.engine.validate import check_space
+from tuner.space.loading import load_spec
 
 
 def test_grid_size_counts_conditional_hyperparameters_exactly(space_file):

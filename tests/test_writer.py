@@ -1,9 +1,9 @@
 from pathlib import Path
 
 import pandas as pd
-from rundirs import FakeTrial, random_trials, write_run
 
-from reports.writer import write_reports
+from tuner.reports.writer import write_reports
+from tuner.testing.rundirs import FakeTrial, random_trials, write_run
 
 
 def test_both_reports_are_written_atomically_in_the_run(tmp_path: Path):

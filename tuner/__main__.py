@@ -1,5 +1,5 @@
 """``python -m tuner`` runs the same command as the ``tuner`` console script."""
 
-from tuner.cli import run
+from tuner.cli.main import run
 
 run()

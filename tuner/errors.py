@@ -1,25 +1,99 @@
-"""The one error type users see: a located, one-line complaint about their input."""
+"""Every failure a user can meet: one base class, one line each, and the exit code the command ends with.
+
+The CLI maps them to exit codes in one place (``tuner.cli.main``); library callers catch ``TunerError``.
+They are plain exceptions: they pickle (a worker's error can cross a process boundary) and take notes.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import ClassVar
+
+__all__ = [
+    "AddressInUseError",
+    "ChiefUnreachableError",
+    "InputError",
+    "NotReproducibleError",
+    "RunBusyError",
+    "RunFormatError",
+    "SearchStoppedError",
+    "TrialsFailedError",
+    "TunerError",
+    "WorkersFailedError",
+]
 
 
-@dataclass(frozen=True)
-class InputError(Exception):
-    """Bad input, reported as ``file:line: dotted.key: message`` with exit code 2.
+class TunerError(Exception):
+    """A failure reported as ``file:line: dotted.key: message``; the parts that are unknown are left out.
 
-    ``key`` is the dotted path into the space file (empty when the file itself is
-    the problem); the CLI turns it into a line number with the file's line map.
+    ``key`` is the dotted path into the space file the failure is about (empty when none is); the CLI
+    turns it into a line number with the file's line map.
     """
 
-    message: str
-    key: str = ""
-    file: str = ""
-    line: int | None = None
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str, key: str = "", file: str = "", line: int | None = None) -> None:
+        super().__init__(message, key, file, line)
+        self.message = message
+        self.key = key
+        self.file = file
+        self.line = line
 
     def __str__(self) -> str:
         return format_error(self.file, self.line, self.key, self.message)
+
+    def located(self, file: str, line: int | None) -> TunerError:
+        """The same error, placed in ``file`` at ``line``."""
+        return type(self)(self.message, self.key, file, line)
+
+
+class InputError(TunerError):
+    """Bad input: a space file, a flag or a folder the user gave. Nothing was trained or written."""
+
+    exit_code = 2
+
+
+class RunFormatError(InputError):
+    """A run directory written by a newer tuner, in a format this one cannot read."""
+
+
+class SearchStoppedError(TunerError):
+    """A search that ran but cannot go on or be trusted; everything done so far is kept."""
+
+
+class TrialsFailedError(SearchStoppedError):
+    """Too many trials in a row failed (``search.max_consecutive_failures``)."""
+
+    exit_code = 3
+
+
+class NotReproducibleError(SearchStoppedError):
+    """``--check-reproducible``: the best trial trained again gave other losses."""
+
+    exit_code = 4
+
+
+class RunBusyError(TunerError):
+    """Another search holds the run directory; retrying later can succeed."""
+
+    exit_code = 5
+
+
+class WorkersFailedError(TunerError):
+    """Every worker stopped while trials were unfinished; the same command resumes the search."""
+
+    exit_code = 6
+
+
+class ChiefUnreachableError(TunerError):
+    """A worker found no chief at its address, or lost it for good."""
+
+    exit_code = 7
+
+
+class AddressInUseError(TunerError):
+    """The chief cannot listen where it was asked to: the port is taken or the host is not this machine's."""
+
+    exit_code = 8
 
 
 def format_error(file: str, line: int | None, key: str, message: str) -> str:
@@ -29,7 +103,3 @@ def format_error(file: str, line: int | None, key: str, message: str) -> str:
         where = f"{file}:{line}"
     parts = [part for part in (where, key, message) if part]
     return ": ".join(parts)
-
-
-class SearchStoppedError(Exception):
-    """A search that ran but cannot go on or be trusted: one line, exit code 1, everything done so far kept."""

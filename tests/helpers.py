@@ -1,0 +1,139 @@
+"""Helpers shared by the tests: tiny spaces and data in a folder, and runners for the console script and benchmarks."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+TINY_MODEL = """
+model:
+  conv_blocks: {min: 1, max: 2}
+  filters: {values: [4, 8]}
+  dense_units: 0
+optimizer:
+  name: adam
+  learning_rate: {min: 1.0e-3, max: 1.0e-2, sampling: log}
+training:
+  epochs: 1
+  batch_size: 64
+"""
+
+
+def write_space(directory: Path, text: str, name: str = "space.yaml") -> Path:
+    """Write a YAML space file (dedented) and return its path."""
+    path = directory / name
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+def tuner_executable() -> str:
+    """The installed console script, next to the running interpreter."""
+    found = shutil.which("tuner", path=str(Path(sys.executable).parent)) or shutil.which("tuner")
+    assert found, "the tuner console script is not installed: pip install -e '.[test]'"
+    return found
+
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def bench_module(name: str) -> ModuleType:
+    """A benchmark script imported as a module, to test its pure functions (benchlib resolves from bench/)."""
+    if str(BENCH) not in sys.path:
+        sys.path.append(str(BENCH))
+    return importlib.import_module(name)
+
+
+def run_bench(script: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    """Run a benchmark script under bench/ as a user would."""
+    return subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=timeout)
+
+
+def make_npz(path: Path, samples: int = 60, size: int = 8, classes: int = 3, seed: int = 0) -> Path:
+    """A small learnable npz dataset: each class is a bright square in its own place."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(samples) % classes
+    images = rng.integers(0, 40, size=(samples, size, size), dtype=np.uint8)
+    for index, label in enumerate(labels):
+        start = 2 * int(label) % (size - 2)
+        images[index, start : start + 2, start : start + 2] = 255
+    np.savez(path, x=images, y=labels)
+    return path
+
+
+def make_image_folder(root: Path, classes: tuple[str, ...] = ("cats", "dogs"), per_class: int = 12) -> Path:
+    """A folder of tiny PNGs, one sub-folder per class."""
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    for index, name in enumerate(classes):
+        folder = root / name
+        folder.mkdir(parents=True)
+        for number in range(per_class):
+            pixels = rng.integers(0, 60, size=(10, 12), dtype=np.uint8)
+            pixels[:, index * 6 : index * 6 + 6] = 250
+            Image.fromarray(pixels).save(folder / f"{number}.png")
+    return root
+
+
+def write_digits_npz(folder: Path, samples: int = 240) -> Path:
+    """The first ``samples`` scikit-learn digits as an 8-bit npz archive (x, y)."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    path = folder / "digits.npz"
+    np.savez(path, x=(digits.images[:samples] * 16).clip(0, 255).astype("uint8"), y=digits.target[:samples])
+    return path
+
+
+def tiny_space(**sections: Any) -> dict[str, Any]:
+    """A small space over the npz digits; keyword arguments replace or extend whole sections."""
+    space: dict[str, Any] = {
+        "name": "tiny",
+        "seed": 7,
+        "data": {"source": "npz", "path": "digits.npz"},
+        "model": {"conv_blocks": {"min": 1, "max": 2}, "filters": {"values": [4, 8]}, "dropout": 0.0, "dense_units": 0},
+        "optimizer": {
+            "name": {"values": ["adam", "sgd"]},
+            "learning_rate": {"min": 1e-3, "max": 1e-1, "sampling": "log"},
+        },
+        "training": {"epochs": 1, "batch_size": 32, "early_stopping": 0},
+        "search": {"algorithm": "random", "max_trials": 3},
+    }
+    for name, value in sections.items():
+        space[name] = {**space[name], **value} if isinstance(value, dict) and name in space else value
+    return space
+
+
+def write_tiny_space(folder: Path, name: str = "space.yaml", **sections: Any) -> Path:
+    """Write ``tiny_space(**sections)`` and its data into ``folder``; returns the YAML file."""
+    write_digits_npz(folder)
+    path = folder / name
+    path.write_text(yaml.safe_dump(tiny_space(**sections), sort_keys=False), encoding="utf-8")
+    return path
+
+
+def assert_ranked_run(run_dir, trials: int, objective: str = "val_loss") -> pd.DataFrame:
+    """The run directory holds the resolved space, keras-tuner's project, histories and a ranked CSV."""
+    assert (run_dir / "space.yaml").is_file()
+    assert (run_dir / "keras_tuner" / "oracle.json").is_file()
+    histories = sorted((run_dir / "history").glob("*.json"))
+    assert len(histories) == trials
+    epochs = json.loads(histories[0].read_text())["epochs"]
+    assert epochs and {"loss", "val_loss", "accuracy", "val_accuracy", "seconds", "epoch"} <= set(epochs[0])
+    results = pd.read_csv(run_dir / "results.csv")
+    assert len(results) == trials
+    assert list(results["rank"]) == list(range(1, trials + 1))
+    assert results["objective"].is_monotonic_increasing
+    assert objective not in results.columns  # the objective column is that metric
+    return results

@@ -1,0 +1,192 @@
+"""One handler per ``tuner`` subcommand: each calls one library function and prints its result."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from tuner.engine.quiet import import_tensorflow_quietly
+from tuner.errors import InputError
+from tuner.parallel.cluster import Address
+from tuner.rundir import layout
+from tuner.space.schema import Spec
+
+
+def default_space() -> Path:
+    """The bundled digits space, used when ``tuner search`` is given no file."""
+    return Path(str(resources.files("tuner.search_spaces") / "digits.yaml"))
+
+
+def _with_overrides(spec: Spec, args: argparse.Namespace) -> Spec:
+    """The spec with command-line overrides applied, validated again as a whole."""
+    # Only the keys the file set: defaults would count as set, and some are refused when set (momentum for adam).
+    raw = spec.model_dump(exclude_unset=True)
+    if getattr(args, "max_trials", None) is not None:
+        raw.setdefault("search", {})["max_trials"] = args.max_trials
+    if args.epochs is not None:
+        raw.setdefault("training", {})["epochs"] = args.epochs
+    if args.seed is not None:
+        raw["seed"] = args.seed
+    return Spec.model_validate(raw)
+
+
+def _worker_args(args: argparse.Namespace) -> list[str]:
+    """The overrides a local worker needs to see the same space as its chief."""
+    given = {"--runs-dir": str(args.runs_dir.resolve()), "--epochs": args.epochs, "--seed": args.seed}
+    return [part for flag, value in given.items() if value is not None for part in (flag, str(value))]
+
+
+def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console) -> int:
+    """``tuner search`` (in this process, or with local workers) and ``tuner chief``."""
+    from tuner.cli.progress import TrialProgress
+    from tuner.reports.terminal import top_table
+
+    spec = _with_overrides(spec, args)
+    objective = spec.search.objective
+    if not args.quiet:
+        console.print(
+            f"[bold]{spec.name}[/]: {spec.search.algorithm} search, {spec.search.max_trials} trials,"
+            f" {objective.direction}imising {objective.name}",
+            highlight=False,
+        )
+    progress = None if args.quiet or args.verbose else TrialProgress(console, objective.name)
+    with progress or contextlib.nullcontext():
+        if args.command == "chief":
+            from tuner.parallel.chief import run_chief
+
+            address = Address(args.host, args.port)
+            if not args.quiet:
+                console.print(f"chief: serving on {address}; start workers with --chief HOST:{args.port}")
+            result = run_chief(spec, space.parent, args.runs_dir, address, args.overwrite, args.verbose, progress)
+        elif args.workers is not None:
+            result = _launch(args, spec, space, console, progress)
+        else:
+            from tuner.engine.search import run_search
+
+            result = run_search(
+                spec, space.parent, args.runs_dir, args.overwrite, args.verbose, progress, args.check_reproducible
+            )
+    console.print(top_table(result.ranked, args.top, title=f"top trials of {spec.name}"))
+    if "test_loss" in result.ranked.columns and not result.ranked.empty:
+        best = result.ranked.iloc[0]
+        tested = ", ".join(f"{name} {best[name]:.4g}" for name in result.ranked.columns if name.startswith("test_"))
+        console.print(f"held-out test set, best trial {best['trial']}: {tested}", highlight=False)
+    console.print(
+        f"results: {result.run_dir / layout.RESULTS_FILE}  report: {result.run_dir / layout.REPORT_FILE}"
+        f"  ({result.seconds:.0f} s)",
+        highlight=False,
+    )
+    if args.command == "search" and args.check_reproducible:
+        console.print("[green]reproducible[/]: the best trial trained again gave identical losses")
+    return 0
+
+
+def _launch(args: argparse.Namespace, spec: Spec, space: Path, console: Console, progress: Any) -> Any:
+    """``tuner search --workers``: plan the local workers and run the search through them."""
+    from tuner.parallel import cluster
+    from tuner.parallel.launcher import run_parallel
+
+    gpus = cluster.visible_gpus()
+    trials = None if spec.search.algorithm == "hyperband" else spec.search.max_trials
+    count = None if args.workers == "auto" else args.workers
+    slots = cluster.plan_workers(count, args.threads, cluster.usable_cores(), gpus, trials)
+    if not args.quiet:
+        where = f"{len(gpus)} GPU(s)" if gpus else f"{args.threads} thread(s) each"
+        console.print(f"{len(slots)} worker(s), {where}", highlight=False)
+    return run_parallel(
+        spec, space, args.runs_dir, slots, _worker_args(args), args.overwrite, args.verbose, progress, console.print
+    )
+
+
+def _worker(args: argparse.Namespace, spec: Spec, space: Path) -> int:
+    """``tuner worker``: join a chief and train the trials it hands out until it says stop."""
+    from tuner.parallel.cluster import default_tuner_id
+    from tuner.parallel.worker import run_worker
+
+    tuner_id = args.id or default_tuner_id(os.environ)
+    spec = _with_overrides(spec, args)
+    run_worker(spec, space.parent, args.runs_dir, args.chief, tuner_id, args.threads, args.verbose)
+    return 0
+
+
+def _validate(spec: Spec, space: Path, console: Console) -> int:
+    from tuner.engine.validate import check_space
+
+    check = check_space(spec, space.parent)
+    table = Table(title=f"{spec.name}: hyperparameters", header_style="bold")
+    for header in ("name", "type", "values", "active when"):
+        table.add_column(header)
+    for row in check.hyperparameters:
+        table.add_row(row.name, row.kind, row.values, row.condition)
+    console.print(table)
+    console.print(
+        f"data: {check.samples} images of shape {check.input_shape}, {check.num_classes} classes\n"
+        f"models: {check.smallest_params:,} parameters (smallest) to {check.largest_params:,} (largest)",
+        highlight=False,
+    )
+    if check.grid_size is not None:
+        console.print(f"grid: {check.grid_size:,} combinations", highlight=False)
+    console.print(f"[green]ok[/]: {space} is a valid space")
+    return 0
+
+
+def _report(args: argparse.Namespace, console: Console) -> int:
+    """Rank a run, write both reports and print the top trials; never imports TensorFlow."""
+    from tuner.reports.terminal import as_text, top_table
+    from tuner.reports.writer import write_reports
+
+    ranked = write_reports(args.run_dir, args.csv, args.html)
+    csv_path, html_path = args.csv or args.run_dir / layout.RESULTS_FILE, args.html or args.run_dir / layout.REPORT_FILE
+    if args.format == "html":
+        sys.stdout.write(html_path.read_text(encoding="utf-8"))
+    elif args.format != "table":
+        sys.stdout.write(as_text(ranked, args.top, args.format))
+    else:
+        console.print(top_table(ranked, args.top, title=f"top trials of {args.run_dir}"))
+        console.print(f"results: {csv_path}  report: {html_path}", highlight=False)
+    return 0
+
+
+def _compare(args: argparse.Namespace, console: Console) -> int:
+    """Print the best trial of each run, best run first."""
+    from tuner.reports.compare import best_of_runs
+    from tuner.reports.terminal import as_text, top_table
+
+    table = best_of_runs(args.run_dirs)
+    if args.format != "table":
+        sys.stdout.write(as_text(table, len(table), args.format))
+        return 0
+    objective = table.attrs["objective"]
+    console.print(
+        top_table(
+            table, len(table), title=f"best trial of each run, by {objective}", leading=("run", "trials", "completed")
+        )
+    )
+    return 0
+
+
+def _export(args: argparse.Namespace, console: Console) -> int:
+    """Save the chosen trial's model and the YAML that retrains it."""
+    if args.output.suffix != ".keras":
+        raise InputError(f"--output must end in .keras (got {args.output})")
+    import_tensorflow_quietly()
+    from tuner.engine.export import export_trial
+
+    exported = export_trial(args.run_dir, args.rank, args.output)
+    console.print(
+        f"trial {exported.trial} ({exported.params:,} parameters): model {exported.model_path},"
+        f" space {exported.space_path}",
+        highlight=False,
+    )
+    return 0
+
+
+RUN_COMMANDS = {"report": _report, "compare": _compare, "export": _export}

@@ -1,0 +1,162 @@
+"""The ``tuner`` command line: every subcommand, option and argument check, with nothing imported that is slow.
+
+``tuner.cli`` runs the commands; this module only describes them, so ``tuner --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tuner import __version__
+from tuner.parallel.cluster import (
+    DEFAULT_PORT,
+    LOOPBACK,
+    ORACLE_IP,
+    ORACLE_PORT,
+    TUNER_ID,
+    Address,
+    check_tuner_id,
+    parse_address,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="tuner", description="Search CNN hyperparameters described in a YAML file, with keras-tuner."
+    )
+    parser.add_argument("--version", action="version", version=f"tuner {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    search = commands.add_parser("search", help="run a search and write the run directory")
+    _add_space_options(search, max_trials=True)
+    _add_run_options(search)
+    search.add_argument(
+        "--workers",
+        type=_workers,
+        help="run N worker processes through keras-tuner's distributed mode; 'auto': one per GPU, else per core",
+    )
+    _add_threads_option(search)
+    search.add_argument(
+        "--check-reproducible",
+        action="store_true",
+        help="train the best trial again at the end and fail unless its losses are identical (not with --workers)",
+    )
+
+    chief = commands.add_parser("chief", help="serve a search's oracle to workers on other machines")
+    _add_space_options(chief, max_trials=True)
+    _add_run_options(chief)
+    chief.add_argument(
+        "--host", default=LOOPBACK, help=f"address to listen on; 0.0.0.0 for every interface (default: {LOOPBACK})"
+    )
+    chief.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port to listen on (default: {DEFAULT_PORT})")
+
+    worker = commands.add_parser("worker", help="train trials handed out by a chief")
+    _add_space_options(worker, max_trials=False)
+    worker.add_argument("--chief", type=_address, help=f"the chief's HOST:PORT (default: ${ORACLE_IP}:${ORACLE_PORT})")
+    worker.add_argument(
+        "--id", type=_tuner_id, help=f"stable worker id; a restarted worker resumes its trial (default: ${TUNER_ID})"
+    )
+    _add_threads_option(worker)
+    worker.add_argument("--verbose", action="store_true", help="show keras-tuner's and Keras' per-epoch output")
+
+    validate = commands.add_parser("validate", help="check a space without training")
+    validate.add_argument("space", type=Path, help="search-space YAML")
+
+    report = commands.add_parser("report", help="rank a run's trials and write results.csv and report.html")
+    report.add_argument("run_dir", type=Path, help="a run directory made by tuner search")
+    report.add_argument("--top", type=_positive, default=10, help="how many trials to print (default: 10)")
+    report.add_argument("--csv", type=Path, help="where to write the CSV (default: RUN_DIR/results.csv)")
+    report.add_argument("--html", type=Path, help="where to write the HTML report (default: RUN_DIR/report.html)")
+    report.add_argument(
+        "--format",
+        choices=("table", "csv", "html", "md", "json"),
+        default="table",
+        help="what to print (default: table)",
+    )
+
+    compare = commands.add_parser("compare", help="the best trial of each of several runs in one table")
+    compare.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR", help="run directories with one objective")
+    compare.add_argument("--format", choices=("table", "csv", "md", "json"), default="table", help="what to print")
+
+    export = commands.add_parser("export", help="save a trial's trained model and a YAML that retrains it")
+    export.add_argument("run_dir", type=Path, help="a run directory made by tuner search")
+    export.add_argument("--rank", type=_positive, default=1, help="which trial by rank (default: 1, the best)")
+    export.add_argument(
+        "--output", type=Path, default=Path("best.keras"), help="the .keras file to write (default: best.keras)"
+    )
+    return parser
+
+
+def _add_space_options(parser: argparse.ArgumentParser, max_trials: bool) -> None:
+    """The space file and the overrides of it, shared by search, chief and worker."""
+    parser.add_argument("space", nargs="?", type=Path, help="search-space YAML (default: the bundled digits space)")
+    parser.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where run directories go (default: runs)")
+    if max_trials:
+        parser.add_argument("--max-trials", type=_positive, help="override search.max_trials")
+    parser.add_argument("--epochs", type=_positive, help="override training.epochs")
+    parser.add_argument("--seed", type=_non_negative, help="override seed")
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the commands that own a run and print its results."""
+    parser.add_argument(
+        "--overwrite", action="store_true", help="discard an existing run of this name (default: resume it)"
+    )
+    parser.add_argument("--top", type=_positive, default=5, help="how many trials to print at the end (default: 5)")
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("--verbose", action="store_true", help="show keras-tuner's and Keras' per-epoch output")
+    loudness.add_argument("--quiet", action="store_true", help="print only the final table")
+
+
+def _add_threads_option(parser: argparse.ArgumentParser) -> None:
+    """Threads per worker: a fixed default, because results depend on it (oneDNN splits sums by thread)."""
+    parser.add_argument(
+        "--threads",
+        type=_positive,
+        help="TensorFlow threads per worker (default: 1; results match across worker counts at equal threads)",
+    )
+
+
+def _workers(text: str) -> int | str:
+    """A worker count, or "auto"."""
+    return text if text == "auto" else _positive(text)
+
+
+def _port(text: str) -> int:
+    value = _positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port from 1 to 65535 (got {text})")
+    return value
+
+
+def _address(text: str) -> Address:
+    try:
+        return parse_address(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _tuner_id(text: str) -> str:
+    try:
+        return check_tuner_id(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _positive(text: str) -> int:
+    value = _non_negative(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1 (got {text})")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number (got {text!r})") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 (got {text})")
+    return value

@@ -1,0 +1,1 @@
+"""Every private name of a library the project touches, one module per library, each with why."""

@@ -1,0 +1,1 @@
+"""Labelled images: the sources a space can name and the seeded split."""

@@ -1,0 +1,1 @@
+"""The search on keras-tuner: tuners and oracles, durability, failures, reproducibility, held-out scoring."""

@@ -1,0 +1,107 @@
+"""Save one trial's trained model from its checkpoint, with a YAML that fixes every hyperparameter to retrain it.
+
+The model is rebuilt from the trial's hyperparameters with the same ``build_model`` the search used and its
+best-epoch weights are loaded from keras-tuner's checkpoint (what ``Tuner.load_model`` does), using the input
+shape and class count the search recorded, so the data need not be at hand.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tuner.errors import InputError
+from tuner.model.builder import build_model
+from tuner.model.space import HP_NAMES
+from tuner.reports.ranking import rank
+from tuner.reports.records import load_run
+from tuner.rundir import files, layout
+from tuner.space.schema import DataSpec, Spec
+
+CHECKPOINT_FILE = "checkpoint.weights.h5"
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What ``tuner export`` wrote, and for which trial."""
+
+    trial: str
+    model_path: Path
+    space_path: Path
+    params: int
+
+
+def export_trial(run_dir: Path, rank_wanted: int, output: Path) -> Exported:
+    """Write the model of the trial ranked ``rank_wanted`` to ``output`` and its fixed space next to it."""
+    run = load_run(run_dir)
+    ranked = rank(run.trials)
+    chosen = ranked[ranked["rank"] == rank_wanted]
+    if chosen.empty:
+        count = int(ranked["rank"].notna().sum()) if not ranked.empty else 0
+        raise InputError(f"{run_dir}: no trial has rank {rank_wanted} ({count} completed trials are ranked)")
+    trial_id = str(chosen["trial"].iloc[0])
+    trial_dir = layout.project_dir(run_dir) / f"trial_{trial_id}"
+    values = json.loads((trial_dir / "trial.json").read_text(encoding="utf-8"))["hyperparameters"]["values"]
+    shapes = _recorded_shapes(run_dir, trial_id)
+    weights = trial_dir / CHECKPOINT_FILE
+    if not weights.exists():
+        raise InputError(f"{run_dir}: trial {trial_id} has no checkpoint ({weights} is missing)")
+    fixed = fixed_space(run.space, values, trial_id)
+    model = build_model(values, shapes[0], shapes[1])
+    # The checkpoint holds the optimiser's state too; building it first lets that load instead of being skipped.
+    model.optimizer.build(model.trainable_variables)
+    model.load_weights(weights)
+    files.save_atomic(output, model.save)
+    space_path = output.with_suffix(".yaml")
+    objective = chosen["objective"].iloc[0]
+    comment = (
+        f"# Trial {trial_id} of {run_dir} (rank {rank_wanted}, {run.objective} {objective:.6g}),"
+        f" every hyperparameter fixed.\n# Retrain it with: tuner search {space_path.name}\n"
+    )
+    files.write_atomic(space_path, comment + yaml.safe_dump(fixed, sort_keys=False))
+    return Exported(trial=trial_id, model_path=output, space_path=space_path, params=int(model.count_params()))
+
+
+def _recorded_shapes(run_dir: Path, trial_id: str) -> tuple[tuple[int, int, int], int]:
+    """The input shape and class count the search recorded for this trial."""
+    for restart in range(64):
+        path = layout.history_file(run_dir, trial_id, restart)
+        if not path.exists():
+            break
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if record.get("input_shape") and record.get("num_classes"):
+            height, width, channels = record["input_shape"]
+            return (int(height), int(width), int(channels)), int(record["num_classes"])
+    raise InputError(f"{run_dir}: trial {trial_id} has no recorded input shape; it was searched by an older tuner")
+
+
+def fixed_space(space: dict[str, Any], values: dict[str, Any], trial_id: str) -> dict[str, Any]:
+    """The run's resolved space with every tunable key fixed to the trial's value, validated like ``tuner search``."""
+    fixed = copy.deepcopy(space)
+    fixed["name"] = f"{space['name']}-trial-{trial_id}"
+    # Data settings at their defaults are left out: the file states what differs and the hyperparameters.
+    defaults = {
+        key: json.loads(json.dumps(info.default))
+        for key, info in DataSpec.model_fields.items()
+        if not info.is_required()
+    }
+    fixed["data"] = {key: value for key, value in space["data"].items() if value != defaults.get(key)}
+    for dotted, short in HP_NAMES.items():
+        section, key = dotted.split(".")
+        fixed[section][key] = values[short]
+    filters = [values[f"filters_{index}"] for index in range(values["conv_blocks"])]
+    fixed["model"]["filters"] = filters[0] if len(set(filters)) == 1 else filters
+    if "momentum" in values:
+        fixed["optimizer"]["momentum"] = values["momentum"]
+    else:
+        fixed["optimizer"].pop("momentum", None)
+    # Hyperband trains a trial for ``tuner/epochs`` in all, not for the maximum it declares as ``epochs``.
+    fixed["training"]["epochs"] = values.get("tuner/epochs", values["epochs"])
+    fixed["search"].update(algorithm="random", max_trials=1)
+    Spec.model_validate(fixed)
+    return fixed

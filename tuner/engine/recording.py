@@ -1,0 +1,167 @@
+"""The tuner mix-in that seeds every build, records every epoch and keeps failed trials to one line.
+
+keras-tuner keeps only each trial's best epoch; the per-epoch histories written here are what the
+reports, the restarts' spread and ``tuner export`` read.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+import keras_tuner
+from keras_tuner.src.engine.tuner_utils import SaveBestEpoch
+
+from tuner.engine.failures import check_finite, failure_reason, stop_if_failing
+from tuner.engine.interrupt import StopOnCtrlC
+from tuner.engine.listener import Listener
+from tuner.engine.quiet import optimizer_state_left_behind
+from tuner.engine.seeds import trial_seed
+from tuner.reports.writer import write_reports
+from tuner.rundir import files, layout
+
+
+class RecordingTuner:
+    """Mixed in front of a keras-tuner tuner: seeds every build, records every epoch, fails trials in one line."""
+
+    def __init__(self, *args: Any, run_dir: Path, run_seed: int, listener: Listener, **kwargs: Any) -> None:
+        self.run_dir = run_dir
+        self.run_seed = run_seed
+        self.listener = listener
+        self.restart = 0
+        self.ctrl_c = StopOnCtrlC()
+        super().__init__(*args, **kwargs)
+
+    def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
+        self.restart = 0
+        return super().run_trial(trial, *args, **kwargs)
+
+    def pre_create_trial(self) -> None:
+        self.ctrl_c.check()
+        super().pre_create_trial()
+
+    def _try_run_and_update_trial(self, trial: Any, *args: Any, **kwargs: Any) -> None:
+        # keras-tuner keeps a whole traceback as the message; a failed trial here keeps one line.
+        try:
+            self._run_and_update_trial(trial, *args, **kwargs)
+            trial.status = keras_tuner.engine.trial.TrialStatus.COMPLETED
+        except keras_tuner.errors.FatalError:
+            raise
+        except Exception as error:
+            trial.status = keras_tuner.engine.trial.TrialStatus.FAILED
+            trial.message = failure_reason(error)
+
+    def _build_hypermodel(self, hp: keras_tuner.HyperParameters) -> keras.Model:
+        # keras-tuner clears the Keras session just before this call, which also drops the seed.
+        keras.utils.set_random_seed(trial_seed(self.run_seed, hp.values, self.restart))
+        try:
+            with optimizer_state_left_behind():  # Hyperband continues an earlier trial's weights
+                return super()._build_hypermodel(hp)
+        except Exception as error:
+            raise keras_tuner.errors.FailedTrialError(f"the model cannot be built: {failure_reason(error)}") from None
+
+    def _build_and_fit_model(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
+        recorder = EpochRecorder()
+        callbacks = [BestEpochInMemory(c) if isinstance(c, SaveBestEpoch) else c for c in kwargs.get("callbacks", [])]
+        kwargs["callbacks"] = [*callbacks, recorder, self.ctrl_c]
+        started = time.time()
+        try:
+            results = super()._build_and_fit_model(trial, *args, **kwargs)
+        finally:
+            # The model's size and shapes let reports show it and ``tuner export`` rebuild it without the data.
+            files.write_json(
+                layout.history_file(self.run_dir, trial.trial_id, self.restart),
+                {
+                    "trial_id": trial.trial_id,
+                    "restart": self.restart,
+                    "epochs": recorder.epochs,
+                    "params": recorder.params,
+                    "input_shape": list(self.hypermodel.input_shape),
+                    "num_classes": self.hypermodel.num_classes,
+                    "started": started,
+                    "finished": time.time(),
+                },
+            )
+            self.restart += 1
+        check_finite(recorder.epochs)
+        return results
+
+    def on_trial_end(self, trial: Any) -> None:
+        super().on_trial_end(trial)
+        if self._is_worker():  # in keras-tuner's distributed mode the chief keeps the reports
+            return
+        best = write_reports(self.run_dir).iloc[0]
+        self.listener.trial_finished(
+            trial.trial_id, str(trial.status).lower(), trial.score, _number(best.get("objective"))
+        )
+        stop_if_failing(self.oracle, self.run_dir)
+
+    def replay(self, trial: Any, *args: Any, **kwargs: Any) -> list[dict[str, float]]:
+        """Train a trial's first run again, seeded as in the search, and return its epochs without recording them."""
+        self.restart = 0
+        recorder = EpochRecorder()
+        values = trial.hyperparameters.values
+        if "tuner/epochs" in values:
+            kwargs.update(epochs=values["tuner/epochs"], initial_epoch=values["tuner/initial_epoch"])
+        model = self._try_build(trial.hyperparameters)
+        self.hypermodel.fit(trial.hyperparameters, model, *args, callbacks=[recorder], **kwargs)
+        return recorder.epochs
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or value != value else float(value)
+
+
+class EpochRecorder(keras.callbacks.Callback):
+    """Keeps every epoch's metrics and duration: keras-tuner stores only the best epoch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epochs: list[dict[str, float]] = []
+        self.params: int | None = None
+        self._started = 0.0
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.params = int(self.model.count_params())
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        record = {name: float(value) for name, value in (logs or {}).items()}
+        record.update(epoch=epoch + 1, seconds=round(time.perf_counter() - self._started, 4))
+        self.epochs.append(record)
+
+
+class BestEpochInMemory(keras.callbacks.Callback):
+    """keras-tuner's best-epoch checkpoint, written once when training ends rather than at every better epoch.
+
+    The weights file costs tens of milliseconds per write on a small model, a copy in memory well under one.
+    The optimiser's state is kept too, so the file holds exactly what keras-tuner's own callback would write.
+    """
+
+    def __init__(self, saver: SaveBestEpoch) -> None:
+        super().__init__()
+        self.saver = saver  # shared by a trial's restarts: its best value is the best over all of them
+        self.best: list[Any] | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        objective = self.saver.objective
+        if objective.has_value(logs):  # without the objective, keras-tuner keeps the latest epoch
+            value = objective.get_value(logs)
+            if not objective.better_than(value, self.saver.best_value):
+                return
+            self.saver.best_value = value
+        self.best = [variable.numpy() for variable in self._variables()]
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self.best is None:
+            return
+        for variable, value in zip(self._variables(), self.best, strict=True):
+            variable.assign(value)
+        self.model.save_weights(self.saver.filepath)
+
+    def _variables(self) -> list[Any]:
+        return [*self.model.weights, *self.model.optimizer.variables]

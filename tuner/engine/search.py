@@ -1,0 +1,153 @@
+"""Run a spec's search with keras-tuner and leave the results in a run directory.
+
+keras-tuner's own tuners and oracles do all the searching; this module only chooses the tuner, wires
+it to record into the run directory, and scores and reports at the end.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras_tuner
+import pandas as pd
+
+from tuner.data.dataset import Dataset
+from tuner.data.sources import load_data
+from tuner.engine.bayesian import BayesianOptimization, initial_points
+from tuner.engine.durable import DurableTuner
+from tuner.engine.holdout import evaluate_top
+from tuner.engine.listener import Listener, SilentListener
+from tuner.engine.recording import RecordingTuner
+from tuner.engine.reproducible import check_replay, enable_determinism
+from tuner.engine.resume import prepare_run_dir
+from tuner.engine.seeds import derive_seed
+from tuner.model.hypermodel import CNNHyperModel
+from tuner.model.space import check_depth
+from tuner.model.task import settle
+from tuner.reports.writer import write_reports
+from tuner.rundir import layout
+from tuner.rundir.lock import RunLock
+from tuner.space.schema import Spec
+
+TUNERS: dict[str, type[keras_tuner.Tuner]] = {
+    "random": keras_tuner.RandomSearch,
+    "bayesian": BayesianOptimization,
+    "hyperband": keras_tuner.Hyperband,
+    "grid": keras_tuner.GridSearch,
+}
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Where a finished search left its results."""
+
+    run_dir: Path
+    seconds: float
+    ranked: pd.DataFrame
+
+
+def make_tuner(
+    spec: Spec, data: Dataset, run_dir: Path, overwrite: bool, listener: Listener, mixins: tuple[type, ...] = ()
+) -> keras_tuner.Tuner:
+    """The keras-tuner tuner that ``search.algorithm`` names, wired to record into ``run_dir``."""
+    base = TUNERS[spec.search.algorithm]
+    tuner_class = type(f"Recording{base.__name__}", (*mixins, RecordingTuner, base, DurableTuner), {})
+    objective = keras_tuner.Objective(spec.search.objective.name, spec.search.objective.direction)
+    budget: dict[str, Any] = {"max_trials": spec.search.max_trials}
+    if spec.search.algorithm == "hyperband":
+        budget = {"max_epochs": spec.training.epochs}
+    if spec.search.algorithm == "bayesian":
+        budget["num_initial_points"] = initial_points(spec)
+    return tuner_class(
+        hypermodel=CNNHyperModel(spec, data.input_shape, data.num_classes),
+        objective=objective,
+        seed=derive_seed(spec.seed, "oracle"),
+        max_consecutive_failed_trials=spec.search.max_consecutive_failures,
+        directory=str(run_dir),
+        project_name=layout.PROJECT_NAME,
+        overwrite=overwrite,
+        run_dir=run_dir,
+        run_seed=spec.seed,
+        listener=listener,
+        executions_per_trial=spec.training.restarts,
+        **budget,
+    )
+
+
+def run_search(
+    spec: Spec,
+    base_dir: Path,
+    runs_dir: Path,
+    overwrite: bool = False,
+    verbose: bool = False,
+    listener: Listener | None = None,
+    check_reproducible: bool = False,
+) -> SearchResult:
+    """Search ``spec``'s space and leave a ranked run directory at ``runs_dir/spec.name``.
+
+    With ``check_reproducible``, the best trial is trained again and must give the same epochs.
+    """
+    started = time.perf_counter()
+    listener = listener or SilentListener()
+    enable_determinism()
+    spec, data = load_task(spec, base_dir)
+    run_dir = runs_dir / spec.name
+    with RunLock(run_dir):
+        prepare_run_dir(run_dir, spec, overwrite)
+        tuner = make_tuner(spec, data, run_dir, overwrite, listener)
+        # Ended trials only: a trial interrupted by a crash is counted when its re-run ends.
+        done = len(tuner.oracle.end_order)
+        listener.started(None if spec.search.algorithm == "hyperband" else spec.search.max_trials, done)
+        try:
+            with tuner.ctrl_c:
+                search_data(tuner, data, verbose)
+        except KeyboardInterrupt:
+            write_reports(run_dir)  # the interrupted trial shows as running
+            raise
+        result = finish(tuner, data, run_dir, started)
+        if check_reproducible:
+            validation = (data.x_val, data.y_val)
+            check_replay(
+                tuner, result.ranked, run_dir, data.x_train, data.y_train, validation_data=validation, verbose=0
+            )
+    return result
+
+
+def load_task(spec: Spec, base_dir: Path) -> tuple[Spec, Dataset]:
+    """The data, and the spec settled for it (concrete loss, depth the images hold), before any training.
+
+    One function for every process that builds models (search, chief, worker, validate), so none skips a check.
+    """
+    data = load_data(spec.data, base_dir, spec.seed)
+    spec = settle(spec, data.num_classes)
+    check_depth(spec, data.input_shape)
+    return spec, data
+
+
+def search_data(tuner: keras_tuner.Tuner, data: Dataset, verbose: bool) -> None:
+    """Run keras-tuner's search loop on a dataset (a distributed worker runs the same loop)."""
+    # keras-tuner runs a full gc.collect() before every trial; with TensorFlow's and the data's objects moved
+    # out of the collector's sight it takes milliseconds instead of half a second.
+    gc.collect()
+    gc.freeze()
+    try:
+        tuner.search(
+            data.x_train,
+            data.y_train,
+            validation_data=(data.x_val, data.y_val),
+            verbose=2 if verbose else 0,
+        )
+    finally:
+        gc.unfreeze()
+
+
+def finish(tuner: keras_tuner.Tuner, data: Dataset, run_dir: Path, started: float) -> SearchResult:
+    """Score the top trials on the held-out test set, if there is one, and write the final reports."""
+    if len(data.y_test):
+        evaluate_top(tuner, data, run_dir)
+    ranked = write_reports(run_dir)
+    return SearchResult(run_dir=run_dir, seconds=time.perf_counter() - started, ranked=ranked)

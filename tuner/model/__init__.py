@@ -1,0 +1,1 @@
+"""The CNN family: the declared hyperparameters, the model builder, the readout and its losses."""

@@ -1,0 +1,1 @@
+"""One search over several processes or machines, through keras-tuner's chief/worker engine."""

@@ -1,0 +1,188 @@
+"""The chief of a distributed search: keras-tuner's oracle served over gRPC, ending as soon as the search does.
+
+keras-tuner's own chief loop (``oracle_chief.start_server``) listens wherever its environment says
+and, once the oracle has stopped handing out trials, checks for the end only every 20 s. This serves
+the same ``OracleServicer`` on a chosen address and checks keras-tuner's own end condition
+(``exit_chief``: no trial running, every worker told to stop) every tenth of a second. The progress
+bar moves as each trial ends; results.csv and report.html are rebuilt at most every REPORT_SECONDS,
+since workers wait for the oracle's lock meanwhile, and always at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Callable
+from concurrent import futures
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import grpc
+import keras_tuner
+from keras_tuner.src import protos
+from keras_tuner.src.distribute import oracle_chief
+
+from tuner.data.dataset import Dataset
+from tuner.engine.failures import stop_if_failing
+from tuner.engine.listener import Listener, SilentListener
+from tuner.engine.resume import prepare_run_dir
+from tuner.engine.search import SearchResult, finish, load_task, make_tuner
+from tuner.errors import InputError
+from tuner.parallel import cluster
+from tuner.parallel.cluster import Address, WorkersFailedError
+from tuner.reports.writer import write_reports
+from tuner.rundir.lock import RunLock
+from tuner.space.schema import Spec
+
+POLL_SECONDS = 0.1
+# results.csv and report.html are rebuilt at most this often while trials end, and always at the end.
+REPORT_SECONDS = 5.0
+
+
+class OracleServer:
+    """keras-tuner's gRPC oracle service on one address, as a context manager that always stops it."""
+
+    def __init__(self, oracle: keras_tuner.Oracle, address: Address, verbose: bool = False) -> None:
+        self.oracle = oracle
+        self.address = address
+        self.verbose = verbose
+        self.servicer = oracle_chief.OracleServicer(oracle)
+        # One thread, as keras-tuner's chief uses: the oracle serialises its calls anyway.
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+        protos.get_service_grpc().add_OracleServicer_to_server(self.servicer, self.server)
+
+    def __enter__(self) -> OracleServer:
+        try:
+            bound = self.server.add_insecure_port(str(self.address))
+        except RuntimeError:
+            bound = 0
+        if not bound:
+            raise InputError(f"cannot listen on {self.address}: the port is taken or the host is not this machine's")
+        self.server.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.server.stop(grace=None)
+
+    def done(self) -> bool:
+        """keras-tuner's own end condition: the oracle has said stop and no worker holds a trial."""
+        return bool(self.servicer.stop_triggered) and bool(oracle_chief.exit_chief(self.oracle))
+
+    def serve(self, run_dir: Path, listener: Listener, workers_gone: Callable[[], bool] = lambda: False) -> None:
+        """Answer workers until the search is done, reporting each ended trial.
+
+        ``workers_gone`` is asked between checks (a local launcher restarts dead workers there) and
+        says when no worker is left to finish the search.
+        """
+        seen = len(self.oracle.end_order)
+        listener.started(_budget(self.oracle), seen)
+        # keras-tuner 1.4.8 prints a value on stdout each time it encodes a conditional hyperparameter
+        # for gRPC (a leftover debug print in conditions.Parent.to_proto); only --verbose shows it.
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(sys.stdout if self.verbose else devnull):
+            self._serve(run_dir, listener, seen, workers_gone)
+
+    def _serve(self, run_dir: Path, listener: Listener, seen: int, workers_gone: Callable[[], bool]) -> None:
+        reported = set(self.oracle.end_order)
+        unwritten, written_at = False, time.monotonic()
+        try:
+            while True:
+                ended = _ended_since(self.oracle, seen)
+                seen += len(ended)
+                _announce(self.oracle, ended, reported, listener)
+                unwritten = unwritten or bool(ended)
+                if unwritten and time.monotonic() - written_at >= REPORT_SECONDS:
+                    _write_reports(self.oracle, run_dir)
+                    unwritten, written_at = False, time.monotonic()
+                stop_if_failing(self.oracle, run_dir)
+                if self.done():
+                    return  # the caller writes the final reports
+                # Workers leave once the oracle says stop, so with all gone, done() decides success.
+                if workers_gone() and not self.done():
+                    raise WorkersFailedError(
+                        "every worker has stopped but the search is unfinished; run the same command again to resume"
+                    )
+                time.sleep(POLL_SECONDS)
+        except BaseException:
+            if unwritten:  # a stopped search still leaves reports of every trial that ended
+                _write_reports(self.oracle, run_dir)
+            raise
+
+
+def _budget(oracle: keras_tuner.Oracle) -> int | None:
+    """The number of trials the oracle will run, where it has one (Hyperband decides as it goes)."""
+    return None if isinstance(oracle, keras_tuner.oracles.HyperbandOracle) else oracle.max_trials
+
+
+def _announce(oracle: keras_tuner.Oracle, ended: list[Any], reported: set[str], listener: Listener) -> None:
+    """Tell the listener about trials that ended, each once, with the oracle's best score so far.
+
+    A trial running when a chief was restarted can end twice (keras-tuner queues it to run again).
+    """
+    fresh = [trial for trial in ended if trial.trial_id not in reported]
+    if not fresh:
+        return
+    best_trials = oracle.get_best_trials(1)
+    best = _number(best_trials[0].score) if best_trials else None
+    for trial in fresh:
+        reported.add(trial.trial_id)
+        listener.trial_finished(trial.trial_id, str(trial.status).lower(), trial.score, best)
+
+
+@keras_tuner.synchronized
+def _ended_since(oracle: keras_tuner.Oracle, seen: int) -> list[Any]:
+    """Trials ended after the first ``seen``, read under the oracle's lock."""
+    return [oracle.trials[trial_id] for trial_id in oracle.end_order[seen:]]
+
+
+@keras_tuner.synchronized
+def _write_reports(oracle: keras_tuner.Oracle, run_dir: Path) -> None:
+    """Rebuild results.csv and the report under the oracle's lock, so no trial.json is half-written meanwhile.
+
+    Workers need that lock to start and end trials, so the chief does this at most every REPORT_SECONDS.
+    """
+    write_reports(run_dir)
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or value != value else float(value)
+
+
+def open_chief(
+    spec: Spec, base_dir: Path, runs_dir: Path, overwrite: bool, verbose: bool
+) -> tuple[keras_tuner.Tuner, Dataset]:
+    """The tuner whose oracle the chief serves (a fresh run, or the saved state of an existing one) and its data."""
+    cluster.hide_gpus()
+    # This process owns the oracle: keras-tuner's variables, if inherited, would make it a worker.
+    for name in (cluster.TUNER_ID, cluster.ORACLE_IP, cluster.ORACLE_PORT):
+        os.environ.pop(name, None)
+    spec, data = load_task(spec, base_dir)
+    run_dir = runs_dir / spec.name
+    prepare_run_dir(run_dir, spec, overwrite)
+    tuner = make_tuner(spec, data, run_dir, overwrite, SilentListener())
+    tuner.oracle.verbose = 1 if verbose else 0
+    tuner.save()
+    return tuner, data
+
+
+def run_chief(
+    spec: Spec,
+    base_dir: Path,
+    runs_dir: Path,
+    address: Address,
+    overwrite: bool = False,
+    verbose: bool = False,
+    listener: Listener | None = None,
+) -> SearchResult:
+    """Serve a search to workers that join over the network, until its last trial has ended."""
+    started = time.perf_counter()
+    run_dir = runs_dir / spec.name
+    with RunLock(run_dir):
+        tuner, data = open_chief(spec, base_dir, runs_dir, overwrite, verbose)
+        with OracleServer(tuner.oracle, address, verbose) as server:
+            server.serve(run_dir, listener or SilentListener())
+        return finish(tuner, data, run_dir, started)

@@ -1,0 +1,140 @@
+"""The run's report as one self-contained HTML file: summary, sortable ranked table, plots and importance.
+
+Rendered with Jinja2 with autoescaping on, so every string from the YAML or the data is escaped; the plots
+are inline SVG built by ``reports.plots``, which escapes its own texts. Nothing is fetched when it is viewed.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import jinja2
+import pandas as pd
+import yaml
+from markupsafe import Markup
+
+from tuner.reports import plots
+from tuner.reports.importance import importance
+from tuner.reports.records import HP_PREFIX, LEADING, TRAILING, Run
+from tuner.reports.terminal import cell, header
+
+CURVE_TRIALS = 5
+SPREAD_TRIALS = 12
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The template environment: package templates, autoescape on, undefined names are errors."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("tuner.reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_report(run: Run, ranked: pd.DataFrame) -> str:
+    """The whole report of ``run`` as an HTML string."""
+    weights = importance(ranked)
+    return (
+        environment()
+        .get_template("report.html.j2")
+        .render(
+            title=str(run.space.get("name", run.run_dir.name)),
+            summary=summary(run, ranked),
+            space_yaml=yaml.safe_dump(run.space, sort_keys=False),
+            columns=table_columns(ranked),
+            rows=table_rows(ranked),
+            plots=figures(run, ranked, weights),
+            per_hyperparameter=[
+                Markup(plots.objective_vs_hyperparameter(ranked, item, run.objective))
+                for item in run.hyperparameters
+                if item["class_name"] != "Fixed"
+            ],
+            has_importance=not weights.empty,
+        )
+    )
+
+
+def summary(run: Run, ranked: pd.DataFrame) -> list[tuple[str, str]]:
+    """(label, value) pairs describing the run at a glance."""
+    space = run.space
+    search, training, data = space.get("search", {}), space.get("training", {}), space.get("data", {})
+    counts = ranked["status"].value_counts() if not ranked.empty else pd.Series(dtype=int)
+    best = ranked[ranked["rank"] == 1]
+    budget = f"{search.get('max_trials')} trials, {training.get('epochs')} epochs"
+    budget += f", {training.get('restarts', 1)} restart(s) each"
+    fixed = [
+        f"{item['config']['name']}={item['config']['value']}"
+        for item in run.hyperparameters
+        if "value" in item["config"]
+    ]
+    return [
+        ("run", str(space.get("name", run.run_dir.name))),
+        ("data", " ".join(str(part) for part in (data.get("source"), data.get("path")) if part)),
+        ("algorithm", str(search.get("algorithm", ""))),
+        ("objective", f"{run.objective} ({run.direction}imised)"),
+        ("budget", budget),
+        ("seed", str(space.get("seed", ""))),
+        ("wall time", duration(run.wall_seconds)),
+        ("trials", ", ".join(f"{count} {status}" for status, count in counts.items()) or "none yet"),
+        (
+            "best trial",
+            f"{best['trial'].iloc[0]}: {run.objective} {cell(best['objective'].iloc[0])}" if len(best) else "none yet",
+        ),
+        ("fixed", ", ".join(fixed)),
+    ]
+
+
+def duration(seconds: float | None) -> str:
+    """Seconds as ``1h 02m 03s``, or blank when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return ""
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
+
+
+def table_columns(ranked: pd.DataFrame) -> list[tuple[str, str]]:
+    """(column, header) pairs of the HTML table: everything but fixed hyperparameters and the failure text."""
+    tuned = [f"{HP_PREFIX}{name}" for name in ranked.attrs.get("tuned", [])]
+    several = "restarts" in ranked.columns and (ranked["restarts"].fillna(0) > 1).any()
+    skipped = {"message", *(() if several else ("objective_std", "objective_best", "restarts"))}
+    metrics = [c for c in ranked.columns if c not in (*LEADING, *TRAILING, "rank") and not c.startswith(HP_PREFIX)]
+    names = ["rank", *LEADING, *metrics, *TRAILING]
+    columns = [(c, ranked.attrs.get("objective", c) if c == "objective" else c) for c in names if c not in skipped]
+    return columns + [(c, header(c.removeprefix(HP_PREFIX))) for c in tuned if c in ranked.columns]
+
+
+def table_rows(ranked: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each trial's cells as (text, sort key), with the failure reason for the status tooltip."""
+    columns = [column for column, _ in table_columns(ranked)]
+    rows = []
+    for record in ranked.to_dict("records"):
+        cells = [(cell(record[column]), _sort_key(record[column])) for column in columns]
+        rows.append({"status": record["status"], "reason": record["message"] or "", "cells": cells})
+    return rows
+
+
+def _sort_key(value: Any) -> str:
+    text = cell(value)
+    return repr(float(value)) if text and isinstance(value, (int, float)) and not isinstance(value, bool) else text
+
+
+def figures(run: Run, ranked: pd.DataFrame, weights: pd.DataFrame) -> list[tuple[str, Markup]]:
+    """The report's plots with their headings, leaving out those the run has no data for."""
+    drawn = [
+        ("Objective per trial", plots.objective_per_trial(ranked, run.objective, run.direction)),
+        ("Parallel coordinates", plots.parallel_coordinates(ranked, run.hyperparameters, run.objective)),
+        (
+            f"Learning curves of the top {CURVE_TRIALS} trials",
+            plots.learning_curves(ranked, run.histories, "val_loss", CURVE_TRIALS),
+        ),
+        ("Spread over restarts", plots.restart_spread(ranked, run.restart_objectives, run.objective, SPREAD_TRIALS)),
+        ("Hyperparameter importance", plots.importance_bars(weights)),
+    ]
+    return [(heading, Markup(picture)) for heading, picture in drawn if picture]

@@ -1,0 +1,84 @@
+"""The ranked trials as text: a rich table for the terminal, or Markdown, CSV and JSON for pipes."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from rich.table import Table
+
+from tuner.reports.records import HP_PREFIX
+
+SHORT_HEADERS = {
+    "conv_blocks": "blocks",
+    "learning_rate": "lr",
+    "batch_size": "batch",
+    "dense_units": "dense",
+    "optimizer": "opt",
+    "momentum": "mom",
+    "dropout": "drop",
+    "kernel_size": "kernel",
+    "batch_norm": "bn",
+}
+
+
+def header(name: str) -> str:
+    """A narrow column header for a hyperparameter, so the table fits a terminal."""
+    if name.startswith("filters_"):
+        return f"f{name.removeprefix('filters_')}"
+    return SHORT_HEADERS.get(name, name)
+
+
+def summary_columns(ranked: pd.DataFrame, top: int, leading: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(column, header) pairs a reader scans: rank, trial, objective and its spread, size, tuned hyperparameters."""
+    shown = ranked.head(top)
+    columns = [("rank", "rank"), *((column, column) for column in leading), ("trial", "trial")]
+    if not shown.empty and (shown["status"] != "completed").any():
+        columns += [("status", "status"), ("message", "reason")]
+    columns.append(("objective", ranked.attrs.get("objective", "objective")))
+    if "restarts" in ranked.columns and (ranked["restarts"].fillna(0) > 1).any():
+        columns += [("objective_std", "± std"), ("objective_best", "best")]
+    if "params" in ranked.columns and ranked["params"].notna().any():
+        columns.append(("params", "params"))
+    tuned = [f"{HP_PREFIX}{name}" for name in ranked.attrs.get("tuned", [])]
+    columns += [(column, header(column.removeprefix(HP_PREFIX))) for column in tuned if column in ranked.columns]
+    return columns
+
+
+def top_table(ranked: pd.DataFrame, top: int, title: str = "", leading: tuple[str, ...] = ()) -> Table:
+    """The best ``top`` trials as a rich table, with any ``leading`` columns after the rank."""
+    table = Table(title=title or None, header_style="bold")
+    columns = summary_columns(ranked, top, leading)
+    numeric = {"rank", "objective", "objective_std", "objective_best", "params"}
+    for column, name in columns:
+        table.add_column(name, justify="right" if column in numeric else "left", no_wrap=column != "message")
+    for _, row in ranked.head(top).iterrows():
+        table.add_row(*(cell(row[column]) for column, _ in columns))
+    return table
+
+
+def markdown(ranked: pd.DataFrame, top: int) -> str:
+    """The same columns as the terminal table, as a Markdown table."""
+    columns = summary_columns(ranked, top)
+    lines = ["| " + " | ".join(name for _, name in columns) + " |", "|" + "---|" * len(columns)]
+    for _, row in ranked.head(top).iterrows():
+        lines.append("| " + " | ".join(cell(row[column]).replace("|", "\\|") for column, _ in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def as_text(ranked: pd.DataFrame, top: int, form: str) -> str:
+    """The best ``top`` trials as ``csv`` or ``json`` (every column) or ``md`` (the summary columns)."""
+    if form == "md":
+        return markdown(ranked, top)
+    if form == "json":
+        return ranked.head(top).to_json(orient="records", indent=1) + "\n"
+    return ranked.head(top).to_csv(index=False)
+
+
+def cell(value: object) -> str:
+    """A compact text for one table cell; missing values show as blank."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

@@ -1,0 +1,1 @@
+"""The run directory: its layout, its format version, durable writes and the lock."""

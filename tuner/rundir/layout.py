@@ -1,0 +1,37 @@
+"""The run directory's layout, shared by the search that writes it and the reports that read it.
+
+<runs-dir>/<name>/
+    run.json              the format number and the versions that made the run
+    space.yaml            the space as resolved, defaults filled in
+    keras_tuner/          keras-tuner's own project (oracle state, trial_*/trial.json, checkpoints)
+    history/<trial>-<restart>.json   per-epoch metrics and seconds of every training run
+    results.csv           trials ranked by the objective
+    report.html           the same ranking with the run's summary and plots, one self-contained file
+    test_metrics.json     the top trials scored on the held-out test set (only with data.test_split)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SPACE_FILE = "space.yaml"
+PROJECT_NAME = "keras_tuner"
+HISTORY_DIR = "history"
+RESULTS_FILE = "results.csv"
+REPORT_FILE = "report.html"
+TEST_METRICS_FILE = "test_metrics.json"
+
+
+def project_dir(run_dir: Path) -> Path:
+    """keras-tuner's project folder inside a run."""
+    return run_dir / PROJECT_NAME
+
+
+def history_file(run_dir: Path, trial_id: str, restart: int) -> Path:
+    """Where one training run's per-epoch history is kept."""
+    return run_dir / HISTORY_DIR / f"{trial_id}-{restart}.json"
+
+
+def test_metrics_file(run_dir: Path) -> Path:
+    """Where the held-out test scores of the top trials are kept."""
+    return run_dir / TEST_METRICS_FILE
