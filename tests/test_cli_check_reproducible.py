@@ -35,7 +35,7 @@ def test_check_passes_on_a_seeded_search_and_fails_when_a_recorded_loss_differs(
     history_file.write_text(json.dumps(history))
 
     second = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
-    assert second.returncode == 1
+    assert second.returncode == 4  # NotReproducibleError
     assert second.stderr.splitlines()[-1] == (
         f"tuner: not reproducible: trial {best} trained again gave loss {trained!r} in epoch 1;"
         f" the search recorded {trained + 1e-6!r}"

@@ -12,7 +12,7 @@ from keras_tuner.errors import FailedTrialError
 
 from tests.helpers import tuner_executable, write_tiny_space
 from tuner.engine.failures import check_finite, failure_reason, failure_streak, stop_if_failing
-from tuner.errors import SearchStoppedError
+from tuner.errors import TrialsFailedError
 from tuner.testing import run_tiny_search
 
 # SGD with this step sends the weights to inf within the first batch.
@@ -45,7 +45,7 @@ def _oracle(statuses, limit=3):
 def test_only_the_latest_failures_count_towards_the_limit(tmp_path):
     assert failure_streak(_oracle(["FAILED", "FAILED", "COMPLETED", "FAILED"])) == 1
     stop_if_failing(_oracle(["FAILED", "FAILED", "COMPLETED", "FAILED", "FAILED"]), tmp_path)
-    with pytest.raises(SearchStoppedError, match=r"^stopped: the last 3 trials failed \(trial 3: why\)"):
+    with pytest.raises(TrialsFailedError, match=r"^stopped: the last 3 trials failed \(trial 3: why\)"):
         stop_if_failing(_oracle(["COMPLETED", "FAILED", "FAILED", "FAILED"]), tmp_path)
 
 
@@ -75,7 +75,7 @@ def test_consecutive_failures_stop_the_search_with_one_line_and_keep_the_trials(
     done = subprocess.run(
         [tuner_executable(), "search", str(space), "--runs-dir", str(runs), "--quiet"], capture_output=True, text=True
     )
-    assert done.returncode == 1
+    assert done.returncode == 3  # TrialsFailedError
     assert done.stderr.splitlines()[-1] == (
         "tuner: stopped: the last 2 trials failed (trial 1: diverged: loss became nan in epoch 1); the 2 trials so"
         f" far are kept in {runs / 'tiny'}; raise search.max_consecutive_failures and run the same command to go"

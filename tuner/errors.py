@@ -15,6 +15,7 @@ __all__ = [
     "NotReproducibleError",
     "RunBusyError",
     "RunFormatError",
+    "SearchInterruptedError",
     "SearchStoppedError",
     "TrialsFailedError",
     "TunerError",
@@ -94,6 +95,12 @@ class AddressInUseError(TunerError):
     """The chief cannot listen where it was asked to: the port is taken or the host is not this machine's."""
 
     exit_code = 8
+
+
+class SearchInterruptedError(TunerError):
+    """Ctrl-C: the search stopped at a safe point; the same command resumes it."""
+
+    exit_code = 130
 
 
 def format_error(file: str, line: int | None, key: str, message: str) -> str:

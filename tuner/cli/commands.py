@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shlex
 import sys
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,15 +16,37 @@ from rich.console import Console
 from rich.table import Table
 
 from tuner.engine.quiet import import_tensorflow_quietly
-from tuner.errors import InputError
+from tuner.errors import InputError, SearchInterruptedError, TunerError
 from tuner.parallel.cluster import Address
 from tuner.rundir import layout
+from tuner.space.loading import load_spec
 from tuner.space.schema import Spec
+from tuner.space.yaml_source import YamlDocument
 
 
 def default_space() -> Path:
     """The bundled digits space, used when ``tuner search`` is given no file."""
     return Path(str(resources.files("tuner.search_spaces") / "digits.yaml"))
+
+
+@contextlib.contextmanager
+def located_in(document: YamlDocument) -> Iterator[None]:
+    """Place errors about the space (a key, or bad input) at their line in the space file."""
+    try:
+        yield
+    except TunerError as error:
+        if error.file or not (error.key or isinstance(error, InputError)):
+            raise
+        raise error.located(document.path, document.line_of(error.key)) from None
+
+
+@contextlib.contextmanager
+def space_of(args: argparse.Namespace) -> Iterator[tuple[Spec, Path]]:
+    """The space file a command names (or the bundled default), loaded, with its errors located in it."""
+    space = args.space or default_space()
+    spec, document = load_spec(space)
+    with located_in(document):
+        yield _with_overrides(spec, args), space
 
 
 def _with_overrides(spec: Spec, args: argparse.Namespace) -> Spec:
@@ -31,9 +55,9 @@ def _with_overrides(spec: Spec, args: argparse.Namespace) -> Spec:
     raw = spec.model_dump(exclude_unset=True)
     if getattr(args, "max_trials", None) is not None:
         raw.setdefault("search", {})["max_trials"] = args.max_trials
-    if args.epochs is not None:
+    if getattr(args, "epochs", None) is not None:
         raw.setdefault("training", {})["epochs"] = args.epochs
-    if args.seed is not None:
+    if getattr(args, "seed", None) is not None:
         raw["seed"] = args.seed
     return Spec.model_validate(raw)
 
@@ -44,12 +68,30 @@ def _worker_args(args: argparse.Namespace) -> list[str]:
     return [part for flag, value in given.items() if value is not None for part in (flag, str(value))]
 
 
-def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console) -> int:
+def search(args: argparse.Namespace, console: Console) -> int:
     """``tuner search`` (in this process, or with local workers) and ``tuner chief``."""
+    with space_of(args) as (spec, space):
+        # ``search --workers`` imports TensorFlow once its workers are starting (tuner.parallel.launcher).
+        if not args.verbose and getattr(args, "workers", None) is None:
+            import_tensorflow_quietly()
+        try:
+            return _search(args, spec, space, console)
+        except KeyboardInterrupt:
+            raise SearchInterruptedError(_interrupted(args, spec)) from None
+
+
+def _interrupted(args: argparse.Namespace, spec: Spec) -> str:
+    """Where an interrupted search left its run and the command that resumes it (never with --overwrite)."""
+    if args.command != "search":
+        return "interrupted"
+    resume = shlex.join(["tuner", *(arg for arg in args.argv if arg != "--overwrite")])
+    return f"interrupted; completed trials are saved in {args.runs_dir / spec.name}; resume with: {resume}"
+
+
+def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console) -> int:
     from tuner.cli.progress import TrialProgress
     from tuner.reports.terminal import top_table
 
-    spec = _with_overrides(spec, args)
     objective = spec.search.objective
     if not args.quiet:
         console.print(
@@ -106,21 +148,27 @@ def _launch(args: argparse.Namespace, spec: Spec, space: Path, console: Console,
     )
 
 
-def _worker(args: argparse.Namespace, spec: Spec, space: Path) -> int:
+def worker(args: argparse.Namespace, console: Console) -> int:
     """``tuner worker``: join a chief and train the trials it hands out until it says stop."""
     from tuner.parallel.cluster import default_tuner_id
-    from tuner.parallel.worker import run_worker
 
-    tuner_id = args.id or default_tuner_id(os.environ)
-    spec = _with_overrides(spec, args)
-    run_worker(spec, space.parent, args.runs_dir, args.chief, tuner_id, args.threads, args.verbose)
+    with space_of(args) as (spec, space):
+        if not args.verbose:
+            import_tensorflow_quietly()
+        from tuner.parallel.worker import run_worker
+
+        tuner_id = args.id or default_tuner_id(os.environ)
+        run_worker(spec, space.parent, args.runs_dir, args.chief, tuner_id, args.threads, args.verbose)
     return 0
 
 
-def _validate(spec: Spec, space: Path, console: Console) -> int:
-    from tuner.engine.validate import check_space
+def validate(args: argparse.Namespace, console: Console) -> int:
+    """``tuner validate``: the space's hyperparameters, data, model sizes and grid, without training."""
+    with space_of(args) as (spec, space):
+        import_tensorflow_quietly()
+        from tuner.engine.validate import check_space
 
-    check = check_space(spec, space.parent)
+        check = check_space(spec, space.parent)
     table = Table(title=f"{spec.name}: hyperparameters", header_style="bold")
     for header in ("name", "type", "values", "active when"):
         table.add_column(header)
@@ -138,7 +186,7 @@ def _validate(spec: Spec, space: Path, console: Console) -> int:
     return 0
 
 
-def _report(args: argparse.Namespace, console: Console) -> int:
+def report(args: argparse.Namespace, console: Console) -> int:
     """Rank a run, write both reports and print the top trials; never imports TensorFlow."""
     from tuner.reports.terminal import as_text, top_table
     from tuner.reports.writer import write_reports
@@ -155,7 +203,7 @@ def _report(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _compare(args: argparse.Namespace, console: Console) -> int:
+def compare(args: argparse.Namespace, console: Console) -> int:
     """Print the best trial of each run, best run first."""
     from tuner.reports.compare import best_of_runs
     from tuner.reports.terminal import as_text, top_table
@@ -173,7 +221,7 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _export(args: argparse.Namespace, console: Console) -> int:
+def export(args: argparse.Namespace, console: Console) -> int:
     """Save the chosen trial's model and the YAML that retrains it."""
     if args.output.suffix != ".keras":
         raise InputError(f"--output must end in .keras (got {args.output})")
@@ -187,6 +235,3 @@ def _export(args: argparse.Namespace, console: Console) -> int:
         highlight=False,
     )
     return 0
-
-
-RUN_COMMANDS = {"report": _report, "compare": _compare, "export": _export}

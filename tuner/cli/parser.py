@@ -1,14 +1,18 @@
 """The ``tuner`` command line: every subcommand, option and argument check, with nothing imported that is slow.
 
-``tuner.cli`` runs the commands; this module only describes them, so ``tuner --help`` stays fast.
+Each subcommand names its handler in ``tuner.cli.commands``; those import the heavy parts only when they run,
+so ``tuner --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from tuner import __version__
+from tuner.cli import commands
 from tuner.parallel.cluster import (
     DEFAULT_PORT,
     LOOPBACK,
@@ -17,8 +21,36 @@ from tuner.parallel.cluster import (
     TUNER_ID,
     Address,
     check_tuner_id,
+    chief_from_environment,
     parse_address,
 )
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    """The parsed command line, with the checks that span several options; bad ones exit 2 with usage."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.argv = list(argv)
+    if args.command == "worker" and args.chief is None:
+        args.chief = _chief_from_environment(parser)
+    if args.command == "search" and args.threads is not None and args.workers is None:
+        parser.error("--threads sets the threads of each worker; it needs --workers")
+    if args.command == "search" and args.check_reproducible and args.workers is not None:
+        parser.error("--check-reproducible trains the best trial again in this process; it cannot run with --workers")
+    if args.command in ("search", "worker"):
+        args.threads = args.threads or 1
+    return args
+
+
+def _chief_from_environment(parser: argparse.ArgumentParser) -> Address:
+    """The chief keras-tuner's variables name, for a worker started without ``--chief``."""
+    try:
+        chief = chief_from_environment(os.environ)
+    except ValueError as error:
+        parser.error(f"{ORACLE_IP}/{ORACLE_PORT}: {error}")
+    if chief is None:
+        parser.error(f"worker needs --chief HOST:PORT (or {ORACLE_IP} and {ORACLE_PORT} in the environment)")
+    return chief
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,9 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tuner", description="Search CNN hyperparameters described in a YAML file, with keras-tuner."
     )
     parser.add_argument("--version", action="version", version=f"tuner {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    search = commands.add_parser("search", help="run a search and write the run directory")
+    search = subcommands.add_parser("search", help="run a search and write the run directory")
+    search.set_defaults(handler=commands.search)
     _add_space_options(search, max_trials=True)
     _add_run_options(search)
     search.add_argument(
@@ -44,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="train the best trial again at the end and fail unless its losses are identical (not with --workers)",
     )
 
-    chief = commands.add_parser("chief", help="serve a search's oracle to workers on other machines")
+    chief = subcommands.add_parser("chief", help="serve a search's oracle to workers on other machines")
+    chief.set_defaults(handler=commands.search)
     _add_space_options(chief, max_trials=True)
     _add_run_options(chief)
     chief.add_argument(
@@ -52,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chief.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port to listen on (default: {DEFAULT_PORT})")
 
-    worker = commands.add_parser("worker", help="train trials handed out by a chief")
+    worker = subcommands.add_parser("worker", help="train trials handed out by a chief")
+    worker.set_defaults(handler=commands.worker)
     _add_space_options(worker, max_trials=False)
     worker.add_argument("--chief", type=_address, help=f"the chief's HOST:PORT (default: ${ORACLE_IP}:${ORACLE_PORT})")
     worker.add_argument(
@@ -61,10 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_threads_option(worker)
     worker.add_argument("--verbose", action="store_true", help="show keras-tuner's and Keras' per-epoch output")
 
-    validate = commands.add_parser("validate", help="check a space without training")
+    validate = subcommands.add_parser("validate", help="check a space without training")
+    validate.set_defaults(handler=commands.validate)
     validate.add_argument("space", type=Path, help="search-space YAML")
 
-    report = commands.add_parser("report", help="rank a run's trials and write results.csv and report.html")
+    report = subcommands.add_parser("report", help="rank a run's trials and write results.csv and report.html")
+    report.set_defaults(handler=commands.report)
     report.add_argument("run_dir", type=Path, help="a run directory made by tuner search")
     report.add_argument("--top", type=_positive, default=10, help="how many trials to print (default: 10)")
     report.add_argument("--csv", type=Path, help="where to write the CSV (default: RUN_DIR/results.csv)")
@@ -76,11 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="what to print (default: table)",
     )
 
-    compare = commands.add_parser("compare", help="the best trial of each of several runs in one table")
+    compare = subcommands.add_parser("compare", help="the best trial of each of several runs in one table")
+    compare.set_defaults(handler=commands.compare)
     compare.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR", help="run directories with one objective")
     compare.add_argument("--format", choices=("table", "csv", "md", "json"), default="table", help="what to print")
 
-    export = commands.add_parser("export", help="save a trial's trained model and a YAML that retrains it")
+    export = subcommands.add_parser("export", help="save a trial's trained model and a YAML that retrains it")
+    export.set_defaults(handler=commands.export)
     export.add_argument("run_dir", type=Path, help="a run directory made by tuner search")
     export.add_argument("--rank", type=_positive, default=1, help="which trial by rank (default: 1, the best)")
     export.add_argument(

@@ -9,7 +9,7 @@ from typing import Any
 import tensorflow as tf
 from keras_tuner.errors import FailedTrialError
 
-from tuner.errors import SearchStoppedError
+from tuner.errors import TrialsFailedError
 
 
 def failure_reason(error: BaseException) -> str:
@@ -46,7 +46,7 @@ def stop_if_failing(oracle: Any, run_dir: Any) -> None:
     limit = oracle.max_consecutive_failed_trials
     if limit and failure_streak(oracle) >= limit:
         last = oracle.trials[oracle.end_order[-1]]
-        raise SearchStoppedError(
+        raise TrialsFailedError(
             f"stopped: the last {limit} trials failed (trial {last.trial_id}: {last.message}); the"
             f" {len(oracle.end_order)} trials so far are kept in {run_dir}; raise search.max_consecutive_failures"
             " and run the same command to go on, or fix the space and start afresh with --overwrite"

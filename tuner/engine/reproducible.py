@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from tuner.errors import SearchStoppedError
+from tuner.errors import NotReproducibleError
 from tuner.rundir import layout
 
 
@@ -24,16 +24,16 @@ def enable_determinism() -> None:
 
 
 def check_replay(tuner: Any, ranked: pd.DataFrame, run_dir: Path, *fit_args: Any, **fit_kwargs: Any) -> None:
-    """Train the best trial again and raise SearchStoppedError unless every epoch's metrics are identical."""
+    """Train the best trial again and raise NotReproducibleError unless every epoch's metrics are identical."""
     completed = ranked[ranked["status"] == "completed"]
     if completed.empty:
-        raise SearchStoppedError(f"cannot check reproducibility: no trial in {run_dir} completed")
+        raise NotReproducibleError(f"cannot check reproducibility: no trial in {run_dir} completed")
     trial = tuner.oracle.get_trial(str(completed.iloc[0]["trial"]))
     recorded = json.loads(layout.history_file(run_dir, trial.trial_id, 0).read_text(encoding="utf-8"))["epochs"]
     replayed = tuner.replay(trial, *fit_args, **fit_kwargs)
     difference = first_difference(recorded, replayed)
     if difference:
-        raise SearchStoppedError(f"not reproducible: trial {trial.trial_id} trained again {difference}")
+        raise NotReproducibleError(f"not reproducible: trial {trial.trial_id} trained again {difference}")
 
 
 def first_difference(recorded: list[dict[str, float]], replayed: list[dict[str, float]]) -> str | None:

@@ -30,9 +30,9 @@ from tuner.engine.failures import stop_if_failing
 from tuner.engine.listener import Listener, SilentListener
 from tuner.engine.resume import prepare_run_dir
 from tuner.engine.search import SearchResult, finish, load_task, make_tuner
-from tuner.errors import InputError
+from tuner.errors import AddressInUseError, WorkersFailedError
 from tuner.parallel import cluster
-from tuner.parallel.cluster import Address, WorkersFailedError
+from tuner.parallel.cluster import Address
 from tuner.reports.writer import write_reports
 from tuner.rundir.lock import RunLock
 from tuner.space.schema import Spec
@@ -60,7 +60,9 @@ class OracleServer:
         except RuntimeError:
             bound = 0
         if not bound:
-            raise InputError(f"cannot listen on {self.address}: the port is taken or the host is not this machine's")
+            raise AddressInUseError(
+                f"cannot listen on {self.address}: the port is taken or the host is not this machine's"
+            )
         self.server.start()
         return self
 

@@ -23,10 +23,6 @@ GPU_DEVICE_FILES = ("/proc/driver/nvidia/gpus", "/dev/nvidia0", "/dev/nvidiactl"
 DEFAULT_PORT = 8000
 
 
-class WorkersFailedError(Exception):
-    """No worker is left while trials are unfinished."""
-
-
 @dataclass(frozen=True)
 class Address:
     """Where the chief's oracle listens."""

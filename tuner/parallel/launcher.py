@@ -18,8 +18,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from tuner.cli.main import EXIT_BAD_INPUT
 from tuner.engine.quiet import import_tensorflow_quietly
+from tuner.errors import InputError
 from tuner.parallel import cluster
 from tuner.parallel.cluster import Address, WorkerSlot
 from tuner.rundir.lock import RunLock
@@ -97,7 +97,7 @@ class WorkerPool:
             if code is None or tuner_id in self.finished:
                 continue
             # Bad input fails the same way every time: restarting would not help.
-            if code in (0, EXIT_BAD_INPUT) or self.restarts[tuner_id] >= MAX_RESTARTS:
+            if code in (0, InputError.exit_code) or self.restarts[tuner_id] >= MAX_RESTARTS:
                 self.finished.add(tuner_id)
                 if code:
                     self.log(f"{tuner_id} stopped ({_exit_reason(code)}); not restarting it")

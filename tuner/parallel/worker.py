@@ -16,7 +16,7 @@ from tuner.engine.listener import SilentListener
 from tuner.engine.reproducible import enable_determinism
 from tuner.engine.resume import check_same_space
 from tuner.engine.search import load_task, make_tuner, search_data
-from tuner.errors import InputError
+from tuner.errors import ChiefUnreachableError, InputError
 from tuner.parallel import cluster
 from tuner.parallel.cluster import Address
 from tuner.rundir import layout
@@ -61,7 +61,7 @@ def wait_for_chief(chief: Address, seconds: float = CHIEF_WAIT_SECONDS) -> None:
         try:
             grpc.channel_ready_future(channel).result(timeout=seconds)
         except grpc.FutureTimeoutError:
-            raise InputError(f"no chief answered at {chief} within {seconds:.0f} s") from None
+            raise ChiefUnreachableError(f"no chief answered at {chief} within {seconds:.0f} s") from None
 
 
 def run_worker(

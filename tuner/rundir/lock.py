@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from tuner.errors import InputError
+from tuner.errors import RunBusyError
 
 LOCK_FILE = ".lock"
 
@@ -17,7 +17,6 @@ class RunLock:
 
     The kernel drops an ``flock`` when its process dies, even by ``kill -9``, so a crash never leaves a stale lock.
     The lock file stays empty and is never replaced: replacing it would give a second process another file to lock.
-    A class, not ``contextlib.contextmanager``: that one assigns ``__traceback__``, which the frozen InputError refuses.
     """
 
     def __init__(self, run_dir: Path) -> None:
@@ -31,7 +30,7 @@ class RunLock:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(handle)
-            raise InputError(
+            raise RunBusyError(
                 f"another tuner search is running in {self.run_dir}; wait for it to finish,"
                 " or give this space another name",
                 key="name",
