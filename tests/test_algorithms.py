@@ -72,7 +72,7 @@ def test_the_quick_regressor_predicts_exactly_what_scikit_learn_predicts():
     x, y, points = rng.uniform(size=(12, 5)), rng.uniform(size=12), rng.uniform(size=(7, 5))
     oracle = keras_tuner.oracles.BayesianOptimizationOracle(objective="val_loss", max_trials=1, seed=3)
     theirs = oracle._make_gpr().fit(x, y)
-    ours = BayesianOracle(objective="val_loss", max_trials=1, seed=3)._make_gpr().fit(x, y)
+    ours = BayesianOracle(objective="val_loss", max_trials=1, seed=3).make_regressor().fit(x, y)
     assert isinstance(ours, CheckedOnceGaussianProcess) and type(theirs) is GaussianProcessRegressor
     for point in points:
         expected, got = theirs.predict(point.reshape(1, -1), return_std=True), ours.predict(point.reshape(1, -1), True)

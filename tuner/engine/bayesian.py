@@ -18,6 +18,8 @@ import numpy as np
 from scipy.linalg import solve_triangular
 from sklearn.gaussian_process import GaussianProcessRegressor
 
+from tuner.compat.keras_tuner import BayesianOracleHooks
+from tuner.compat.sklearn import target_normalisation
 from tuner.model.space import declared_space
 from tuner.space.schema import Spec
 
@@ -33,44 +35,22 @@ class CheckedOnceGaussianProcess(GaussianProcessRegressor):
             return super().predict(X, return_std=return_std, return_cov=return_cov)
         points = np.asarray(X, dtype=np.float64)
         cross = self.kernel_(points, self.X_train_)
-        mean = self._y_train_std * (cross @ self.alpha_) + self._y_train_mean
+        shift, scale = target_normalisation(self)
+        mean = scale * (cross @ self.alpha_) + shift
         if not return_std:
             return mean
         solved = solve_triangular(self.L_, cross.T, lower=True, check_finite=False)
         variance = self.kernel_.diag(points).copy()
         variance -= np.einsum("ij,ji->i", solved.T, solved)
         variance[variance < 0] = 0.0  # rounding; scikit-learn also warns
-        return mean, np.sqrt(variance * self._y_train_std**2)
+        return mean, np.sqrt(variance * scale**2)
 
 
-class BayesianOracle(keras_tuner.oracles.BayesianOptimizationOracle):
+class BayesianOracle(BayesianOracleHooks, keras_tuner.oracles.BayesianOptimizationOracle):
     """keras-tuner's Bayesian oracle, over the same regressor with the same settings, predicting cheaply."""
 
-    def _make_gpr(self) -> GaussianProcessRegressor:
-        return CheckedOnceGaussianProcess(**super()._make_gpr().get_params(deep=False))
-
-
-class BayesianOptimization(keras_tuner.Tuner):
-    """keras-tuner's ``BayesianOptimization`` tuner with ``BayesianOracle`` in place of its own oracle."""
-
-    def __init__(
-        self,
-        hypermodel: keras_tuner.HyperModel,
-        objective: keras_tuner.Objective,
-        max_trials: int,
-        num_initial_points: int,
-        seed: int,
-        max_consecutive_failed_trials: int,
-        **kwargs: Any,
-    ) -> None:
-        oracle = BayesianOracle(
-            objective=objective,
-            max_trials=max_trials,
-            num_initial_points=num_initial_points,
-            seed=seed,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )
-        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+    def make_regressor(self) -> GaussianProcessRegressor:
+        return CheckedOnceGaussianProcess(**super().make_regressor().get_params(deep=False))
 
 
 def initial_points(spec: Spec) -> int:

@@ -10,25 +10,27 @@ from __future__ import annotations
 
 import functools
 import shutil
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import keras_tuner
-from keras_tuner.src.tuners.gridsearch import LinkedList
 
+from tuner.compat import keras_tuner as kt_compat
 from tuner.rundir import files
 
+T = TypeVar("T")
 
-class DurableOracle:
+
+class DurableOracle(kt_compat.OracleHooks):
     """Mixed in front of a keras-tuner oracle: atomic saves and a reload that re-runs what was interrupted."""
 
     def save(self) -> None:
-        files.write_json(Path(self._get_oracle_fname()), self.get_state())
+        files.write_json(kt_compat.oracle_state_file(self), self.get_state())
 
-    def _save_trial(self, trial: Any) -> None:
-        files.write_json(Path(self._get_trial_dir(trial.trial_id)) / "trial.json", trial.get_state())
+    def save_trial_state(self, trial: Any) -> None:
+        files.write_json(kt_compat.trial_dir(self, trial.trial_id) / "trial.json", trial.get_state())
 
-    def _check_consecutive_failures(self) -> None:
+    def check_failure_streak(self) -> None:
         # keras-tuner raises here, before the failed trial is saved; the tuner stops the search after saving.
         return None
 
@@ -37,7 +39,25 @@ class DurableOracle:
         super().reload()
         drop_unstarted_trials(self)
         if isinstance(self, keras_tuner.oracles.GridSearchOracle):
-            restore_grid_position(self)
+            # Trials run one at a time, so the walk is the trials in start order, continued from every ended one.
+            kt_compat.restore_grid_walk(self, self.start_order, self.end_order)
+
+    def run_locked(self, action: Callable[..., T], *args: Any) -> T:
+        """``action(*args)`` under the oracle's lock, which workers' requests take too; its error is raised after.
+
+        keras-tuner's ``synchronized`` releases the lock only when the method returns, so nothing may raise inside.
+        """
+        result, error = self._locked(action, *args)
+        if error is not None:
+            raise error
+        return result  # type: ignore[return-value]
+
+    @keras_tuner.synchronized
+    def _locked(self, action: Callable[..., T], *args: Any) -> tuple[T | None, BaseException | None]:
+        try:
+            return action(*args), None
+        except BaseException as error:  # re-raised by run_locked, once the lock is free
+            return None, error
 
 
 def drop_unstarted_trials(oracle: Any) -> None:
@@ -47,35 +67,19 @@ def drop_unstarted_trials(oracle: Any) -> None:
     """
     for trial_id in [trial_id for trial_id in oracle.trials if trial_id not in oracle.start_order]:
         del oracle.trials[trial_id]
-        shutil.rmtree(oracle._get_trial_dir(trial_id), ignore_errors=True)
-
-
-def restore_grid_position(oracle: Any) -> None:
-    """Rebuild the grid oracle's walk, which keras-tuner keeps only in memory.
-
-    Trials run one at a time, so the walk is the trials in start order, continued from every ended one.
-    """
-    oracle._ordered_ids = LinkedList()
-    for trial_id in oracle.start_order:
-        oracle._ordered_ids.insert(trial_id)
-    oracle._populate_next = list(oracle.end_order)
+        shutil.rmtree(kt_compat.trial_dir(oracle, trial_id), ignore_errors=True)
 
 
 @functools.cache
-def durable_class(oracle_class: type) -> type:
-    """``oracle_class`` with DurableOracle in front of it."""
+def durable_oracle(oracle_class: type) -> type:
+    """``oracle_class`` with DurableOracle in front of it: the class the search builds its oracle from."""
     return type(f"Durable{oracle_class.__name__}", (DurableOracle, oracle_class), {})
 
 
 class DurableTuner(keras_tuner.Tuner):
-    """Placed after the algorithm's tuner class, so it receives the oracle that class built."""
-
-    def __init__(self, oracle: Any, hypermodel: Any = None, **kwargs: Any) -> None:
-        # The algorithm's tuner builds its oracle itself; swapping the class keeps its state and settings.
-        oracle.__class__ = durable_class(type(oracle))
-        super().__init__(oracle, hypermodel, **kwargs)
+    """keras-tuner's tuner, saving its own state atomically (its oracle is a DurableOracle)."""
 
     def save(self) -> None:
-        if not self._is_worker():  # a worker's oracle is the chief's, saved there
+        if not kt_compat.is_worker(self):  # a worker's oracle is the chief's, saved there
             self.oracle.save()
-        files.write_json(Path(self._get_tuner_fname()), self.get_state())
+        files.write_json(kt_compat.tuner_state_file(self), self.get_state())

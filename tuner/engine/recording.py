@@ -12,8 +12,8 @@ from typing import Any
 
 import keras
 import keras_tuner
-from keras_tuner.src.engine.tuner_utils import SaveBestEpoch
 
+from tuner.compat.keras_tuner import SaveBestEpoch, TunerHooks, is_worker
 from tuner.engine.failures import check_finite, failure_reason, stop_if_failing
 from tuner.engine.interrupt import StopOnCtrlC
 from tuner.engine.listener import Listener
@@ -23,7 +23,7 @@ from tuner.reports.writer import write_reports
 from tuner.rundir import files, layout
 
 
-class RecordingTuner:
+class RecordingTuner(TunerHooks):
     """Mixed in front of a keras-tuner tuner: seeds every build, records every epoch, fails trials in one line."""
 
     def __init__(self, *args: Any, run_dir: Path, run_seed: int, listener: Listener, **kwargs: Any) -> None:
@@ -42,10 +42,10 @@ class RecordingTuner:
         self.ctrl_c.check()
         super().pre_create_trial()
 
-    def _try_run_and_update_trial(self, trial: Any, *args: Any, **kwargs: Any) -> None:
+    def run_and_update_trial(self, trial: Any, *args: Any, **kwargs: Any) -> None:
         # keras-tuner keeps a whole traceback as the message; a failed trial here keeps one line.
         try:
-            self._run_and_update_trial(trial, *args, **kwargs)
+            self.train_and_update_trial(trial, *args, **kwargs)
             trial.status = keras_tuner.engine.trial.TrialStatus.COMPLETED
         except keras_tuner.errors.FatalError:
             raise
@@ -53,22 +53,22 @@ class RecordingTuner:
             trial.status = keras_tuner.engine.trial.TrialStatus.FAILED
             trial.message = failure_reason(error)
 
-    def _build_hypermodel(self, hp: keras_tuner.HyperParameters) -> keras.Model:
+    def build_trial_model(self, hp: keras_tuner.HyperParameters) -> keras.Model:
         # keras-tuner clears the Keras session just before this call, which also drops the seed.
         keras.utils.set_random_seed(trial_seed(self.run_seed, hp.values, self.restart))
         try:
             with optimizer_state_left_behind():  # Hyperband continues an earlier trial's weights
-                return super()._build_hypermodel(hp)
+                return super().build_trial_model(hp)
         except Exception as error:
             raise keras_tuner.errors.FailedTrialError(f"the model cannot be built: {failure_reason(error)}") from None
 
-    def _build_and_fit_model(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
+    def build_and_fit(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         recorder = EpochRecorder()
         callbacks = [BestEpochInMemory(c) if isinstance(c, SaveBestEpoch) else c for c in kwargs.get("callbacks", [])]
         kwargs["callbacks"] = [*callbacks, recorder, self.ctrl_c]
         started = time.time()
         try:
-            results = super()._build_and_fit_model(trial, *args, **kwargs)
+            results = super().build_and_fit(trial, *args, **kwargs)
         finally:
             # The model's size and shapes let reports show it and ``tuner export`` rebuild it without the data.
             files.write_json(
@@ -90,7 +90,7 @@ class RecordingTuner:
 
     def on_trial_end(self, trial: Any) -> None:
         super().on_trial_end(trial)
-        if self._is_worker():  # in keras-tuner's distributed mode the chief keeps the reports
+        if is_worker(self):  # in keras-tuner's distributed mode the chief keeps the reports
             return
         best = write_reports(self.run_dir).iloc[0]
         self.listener.trial_finished(
@@ -105,7 +105,7 @@ class RecordingTuner:
         values = trial.hyperparameters.values
         if "tuner/epochs" in values:
             kwargs.update(epochs=values["tuner/epochs"], initial_epoch=values["tuner/initial_epoch"])
-        model = self._try_build(trial.hyperparameters)
+        model = self.build_checked(trial.hyperparameters)
         self.hypermodel.fit(trial.hyperparameters, model, *args, callbacks=[recorder], **kwargs)
         return recorder.epochs
 

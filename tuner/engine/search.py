@@ -15,10 +15,11 @@ from typing import Any
 import keras_tuner
 import pandas as pd
 
+from tuner.compat import keras_tuner as kt_compat
 from tuner.data.dataset import Dataset
 from tuner.data.sources import load_data
-from tuner.engine.bayesian import BayesianOptimization, initial_points
-from tuner.engine.durable import DurableTuner
+from tuner.engine.bayesian import BayesianOracle, initial_points
+from tuner.engine.durable import DurableTuner, durable_oracle
 from tuner.engine.holdout import evaluate_top
 from tuner.engine.listener import Listener, SilentListener
 from tuner.engine.recording import RecordingTuner
@@ -33,12 +34,20 @@ from tuner.rundir import layout
 from tuner.rundir.lock import RunLock
 from tuner.space.schema import Spec
 
-TUNERS: dict[str, type[keras_tuner.Tuner]] = {
-    "random": keras_tuner.RandomSearch,
-    "bayesian": BayesianOptimization,
-    "hyperband": keras_tuner.Hyperband,
-    "grid": keras_tuner.GridSearch,
+ORACLES: dict[str, type[keras_tuner.Oracle]] = {
+    "random": keras_tuner.oracles.RandomSearchOracle,
+    "bayesian": BayesianOracle,
+    "hyperband": keras_tuner.oracles.HyperbandOracle,
+    "grid": keras_tuner.oracles.GridSearchOracle,
 }
+
+
+class HyperbandTuner(keras_tuner.Hyperband):
+    """keras-tuner's Hyperband tuner (its epoch schedule and weight reuse) over the oracle the search built."""
+
+    def __init__(self, oracle: keras_tuner.Oracle, hypermodel: keras_tuner.HyperModel, **kwargs: Any) -> None:
+        # Hyperband's own __init__ only builds a HyperbandOracle; the search builds a durable one instead.
+        keras_tuner.Tuner.__init__(self, oracle, hypermodel, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -53,20 +62,27 @@ class SearchResult:
 def make_tuner(
     spec: Spec, data: Dataset, run_dir: Path, overwrite: bool, listener: Listener, mixins: tuple[type, ...] = ()
 ) -> keras_tuner.Tuner:
-    """The keras-tuner tuner that ``search.algorithm`` names, wired to record into ``run_dir``."""
-    base = TUNERS[spec.search.algorithm]
-    tuner_class = type(f"Recording{base.__name__}", (*mixins, RecordingTuner, base, DurableTuner), {})
-    objective = keras_tuner.Objective(spec.search.objective.name, spec.search.objective.direction)
+    """keras-tuner's tuner over the oracle that ``search.algorithm`` names, wired to record into ``run_dir``."""
+    kt_compat.check()
+    algorithm = spec.search.algorithm
     budget: dict[str, Any] = {"max_trials": spec.search.max_trials}
-    if spec.search.algorithm == "hyperband":
+    if algorithm == "hyperband":
         budget = {"max_epochs": spec.training.epochs}
-    if spec.search.algorithm == "bayesian":
+    if algorithm == "bayesian":
         budget["num_initial_points"] = initial_points(spec)
-    return tuner_class(
-        hypermodel=CNNHyperModel(spec, data.input_shape, data.num_classes),
-        objective=objective,
+    oracle = durable_oracle(ORACLES[algorithm])(
+        objective=keras_tuner.Objective(spec.search.objective.name, spec.search.objective.direction),
         seed=derive_seed(spec.seed, "oracle"),
         max_consecutive_failed_trials=spec.search.max_consecutive_failures,
+        **budget,
+    )
+    algorithm_tuner = (HyperbandTuner,) if algorithm == "hyperband" else ()
+    tuner_class = type(
+        f"Recording{type(oracle).__name__}Tuner", (*mixins, RecordingTuner, DurableTuner, *algorithm_tuner), {}
+    )
+    return tuner_class(
+        oracle=oracle,
+        hypermodel=CNNHyperModel(spec, data.input_shape, data.num_classes),
         directory=str(run_dir),
         project_name=layout.PROJECT_NAME,
         overwrite=overwrite,
@@ -74,7 +90,6 @@ def make_tuner(
         run_seed=spec.seed,
         listener=listener,
         executions_per_trial=spec.training.restarts,
-        **budget,
     )
 
 

@@ -22,9 +22,8 @@ from typing import Any
 
 import grpc
 import keras_tuner
-from keras_tuner.src import protos
-from keras_tuner.src.distribute import oracle_chief
 
+from tuner.compat import keras_tuner as kt_compat
 from tuner.data.dataset import Dataset
 from tuner.engine.failures import stop_if_failing
 from tuner.engine.listener import Listener, SilentListener
@@ -49,10 +48,9 @@ class OracleServer:
         self.oracle = oracle
         self.address = address
         self.verbose = verbose
-        self.servicer = oracle_chief.OracleServicer(oracle)
         # One thread, as keras-tuner's chief uses: the oracle serialises its calls anyway.
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
-        protos.get_service_grpc().add_OracleServicer_to_server(self.servicer, self.server)
+        self.servicer = kt_compat.serve_oracle(oracle, self.server)
 
     def __enter__(self) -> OracleServer:
         try:
@@ -73,7 +71,7 @@ class OracleServer:
 
     def done(self) -> bool:
         """keras-tuner's own end condition: the oracle has said stop and no worker holds a trial."""
-        return bool(self.servicer.stop_triggered) and bool(oracle_chief.exit_chief(self.oracle))
+        return kt_compat.stop_requested(self.servicer) and kt_compat.chief_may_exit(self.oracle)
 
     def serve(self, run_dir: Path, listener: Listener, workers_gone: Callable[[], bool] = lambda: False) -> None:
         """Answer workers until the search is done, reporting each ended trial.
@@ -93,7 +91,7 @@ class OracleServer:
         unwritten, written_at = False, time.monotonic()
         try:
             while True:
-                ended = _ended_since(self.oracle, seen)
+                ended = self.oracle.run_locked(_ended_since, self.oracle, seen)
                 seen += len(ended)
                 _announce(self.oracle, ended, reported, listener)
                 unwritten = unwritten or bool(ended)
@@ -135,19 +133,17 @@ def _announce(oracle: keras_tuner.Oracle, ended: list[Any], reported: set[str], 
         listener.trial_finished(trial.trial_id, str(trial.status).lower(), trial.score, best)
 
 
-@keras_tuner.synchronized
 def _ended_since(oracle: keras_tuner.Oracle, seen: int) -> list[Any]:
-    """Trials ended after the first ``seen``, read under the oracle's lock."""
+    """Trials ended after the first ``seen`` (read under the oracle's lock)."""
     return [oracle.trials[trial_id] for trial_id in oracle.end_order[seen:]]
 
 
-@keras_tuner.synchronized
-def _write_reports(oracle: keras_tuner.Oracle, run_dir: Path) -> None:
+def _write_reports(oracle: Any, run_dir: Path) -> None:
     """Rebuild results.csv and the report under the oracle's lock, so no trial.json is half-written meanwhile.
 
     Workers need that lock to start and end trials, so the chief does this at most every REPORT_SECONDS.
     """
-    write_reports(run_dir)
+    oracle.run_locked(write_reports, run_dir)
 
 
 def _number(value: Any) -> float | None:
