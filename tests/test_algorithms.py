@@ -9,6 +9,7 @@ from pathlib import Path
 import keras_tuner
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.gaussian_process import GaussianProcessRegressor
 
 from tests.helpers import write_tiny_space
@@ -41,6 +42,7 @@ def _configurations(ranked: pd.DataFrame) -> list[dict]:
     return [dict(zip(columns, row, strict=True)) for row in by_trial[columns].itertuples(index=False)]
 
 
+@pytest.mark.slow
 def test_after_its_random_start_the_bayesian_oracle_leaves_the_random_draws(tmp_path, run_tuner):
     space = write_tiny_space(tmp_path, search={"max_trials": 5})
     randomly = _configurations(run_tiny_search(space, tmp_path / "random", max_trials=5))
@@ -56,6 +58,7 @@ def test_after_its_random_start_the_bayesian_oracle_leaves_the_random_draws(tmp_
     assert modelled[2:] != randomly[2:]
 
 
+@pytest.mark.slow
 def test_hyperband_continues_earlier_trials_without_notes_on_the_terminal(tmp_path, run_tuner):
     space = write_tiny_space(tmp_path, search={"algorithm": "hyperband"}, training={"epochs": 3, "early_stopping": 0})
     result = run_tuner("search", str(space), "--runs-dir", "runs")
@@ -91,6 +94,7 @@ def _suggestion(oracle: keras_tuner.Oracle, tmp_path: Path, space: keras_tuner.H
     return oracle.populate_space("next")["values"]
 
 
+@pytest.mark.slow
 def test_the_oracle_suggests_what_keras_tuners_own_suggests(tmp_path):
     spec, _ = load_spec(write_tiny_space(tmp_path))
     space = declared_space(spec)

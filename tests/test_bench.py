@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.helpers import run_bench
 
 
+@pytest.mark.slow
 def test_parallel_benchmark_compares_one_and_two_workers(tmp_path):
     results = tmp_path / "parallel.json"
     result = run_bench(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.helpers import run_bench
 
 
+@pytest.mark.slow
 def test_overhead_prints_both_ratios_and_judges_the_tools(tmp_path):
     results = tmp_path / "overhead.json"
     done = run_bench("overhead.py", "--trials", "2", "--epochs", "1", "--target", "0.01", "--results", str(results))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.helpers import run_bench
 
 
+@pytest.mark.slow
 def test_scale_measures_every_figure(tmp_path):
     results = tmp_path / "scale.json"
     done = run_bench(

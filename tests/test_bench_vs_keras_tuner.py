@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from tests.helpers import bench_module, run_bench
 
 
+@pytest.mark.slow
 def test_vs_keras_tuner_times_both_sides(tmp_path):
     results = tmp_path / "vs.json"
     done = run_bench(

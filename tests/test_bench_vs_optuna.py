@@ -9,6 +9,7 @@ import pytest
 from tests.helpers import run_bench
 
 
+@pytest.mark.slow
 def test_vs_optuna_runs_every_method(tmp_path):
     pytest.importorskip("optuna")
     results = tmp_path / "vs.json"

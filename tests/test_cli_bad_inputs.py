@@ -74,6 +74,7 @@ def test_bad_input_gives_its_exact_message_and_exit_2(case, tmp_path, monkeypatc
     assert "Traceback" not in out + err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["malformed_yaml", "python_object_tag", "too_deep_for_input", "corrupt_image"])
 def test_console_script_prints_one_line_and_exits_2(case, tmp_path):
     message = _prepare(case, tmp_path)
@@ -96,6 +97,7 @@ def test_python_tag_is_never_executed(tmp_path, monkeypatch):
     assert not (tmp_path / "owned").exists()
 
 
+@pytest.mark.slow
 def test_failed_search_with_overwrite_keeps_the_previous_run(tmp_path, run_tuner):
     _prepare("missing_data_path", tmp_path)
     previous = tmp_path / "runs" / "missing_data_path"

@@ -6,10 +6,12 @@ import json
 import subprocess
 
 import pandas as pd
+import pytest
 
 from tests.helpers import tuner_executable, write_tiny_space
 
 
+@pytest.mark.slow
 def test_check_passes_on_a_seeded_search_and_fails_when_a_recorded_loss_differs(tmp_path):
     write_tiny_space(tmp_path)
     command = [

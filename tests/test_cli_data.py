@@ -60,6 +60,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("text", "expected"), CASES, ids=[line.split(": ")[1] for _, line in CASES])
 def test_data_error_is_one_line_with_exit_code_2(run_tuner, tmp_path, monkeypatch, text, expected):
     home = tmp_path / "keras-home"

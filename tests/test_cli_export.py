@@ -20,6 +20,7 @@ def _values(run_dir: Path, trial_id: str) -> dict:
     return record["hyperparameters"]["values"]
 
 
+@pytest.mark.slow
 def test_export_then_retrain_from_the_yaml_gives_the_same_hyperparameters(tmp_path: Path):
     assert (
         tuner("search", str(write_tiny_space(tmp_path)), "--runs-dir", "runs", "--quiet", cwd=tmp_path).returncode == 0
@@ -55,6 +56,7 @@ def test_export_then_retrain_from_the_yaml_gives_the_same_hyperparameters(tmp_pa
     assert _values(again, "0") == _values(run_dir, second["trial"])
 
 
+@pytest.mark.slow
 def test_export_of_a_rank_that_does_not_exist_is_one_line(tmp_path: Path):
     from tuner.testing.rundirs import random_trials, write_run
 

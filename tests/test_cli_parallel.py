@@ -58,6 +58,7 @@ def one_worker(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     return assert_complete_and_distinct(folder / "runs" / "par")
 
 
+@pytest.mark.slow
 def test_two_workers_find_the_same_trials_as_one(one_worker, tmp_path):
     space = write_space(tmp_path, SPACE)
     out, _ = finish(start(tmp_path, "search", str(space), "--workers", "2"))
@@ -93,6 +94,7 @@ def ongoing_trials(run_dir: Path) -> dict[str, str]:
         return {}
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds the workers through /proc")
 def test_a_killed_worker_is_restarted_and_reruns_its_trial(one_worker, tmp_path):
     space = write_space(tmp_path, SPACE)
@@ -115,6 +117,7 @@ def test_a_killed_worker_is_restarted_and_reruns_its_trial(one_worker, tmp_path)
     pd.testing.assert_frame_equal(comparable(results), comparable(one_worker))
 
 
+@pytest.mark.slow
 def test_chief_and_worker_commands_on_an_explicit_port_and_a_resumed_chief(one_worker, tmp_path):
     space = write_space(tmp_path, SPACE)
     port = str(free_port())
@@ -136,6 +139,7 @@ def test_chief_and_worker_commands_on_an_explicit_port_and_a_resumed_chief(one_w
     pd.testing.assert_frame_equal(comparable(results), comparable(one_worker))
 
 
+@pytest.mark.slow
 def test_worker_refuses_a_chief_searching_another_space(tmp_path):
     space = write_space(tmp_path, SPACE)
     port = str(free_port())
@@ -155,6 +159,7 @@ def test_worker_refuses_a_chief_searching_another_space(tmp_path):
     assert "Traceback" not in worker.stderr
 
 
+@pytest.mark.slow
 def test_worker_and_thread_options_are_checked(run_tuner, space_file):
     space = space_file(SPACE)
     result = run_tuner("worker", str(space))

@@ -25,6 +25,7 @@ def searched(tmp_path_factory) -> Path:
     return base / "runs" / "tiny"
 
 
+@pytest.mark.slow
 def test_search_writes_both_reports_with_every_restart(searched: Path):
     assert (searched / "report.html").read_text().count("<tr class=") == 2
     assert sorted(path.name for path in (searched / "history").iterdir()) == [
@@ -42,6 +43,7 @@ def test_search_writes_both_reports_with_every_restart(searched: Path):
         assert row["objective"] == pytest.approx(score)
 
 
+@pytest.mark.slow
 def test_report_prints_each_format_and_writes_chosen_paths(tmp_path: Path):
     run_dir = write_run(tmp_path / "run", random_trials(6))
     md = tuner(
@@ -58,6 +60,7 @@ def test_report_prints_each_format_and_writes_chosen_paths(tmp_path: Path):
     assert "top trials of" in table and (run_dir / "report.html").exists()
 
 
+@pytest.mark.slow
 def test_report_never_imports_tensorflow(tmp_path: Path):
     run_dir = write_run(tmp_path / "run", random_trials(5, restarts=2), restarts=2)
     code = (
@@ -72,12 +75,14 @@ def test_report_never_imports_tensorflow(tmp_path: Path):
     assert (run_dir / "report.html").exists()
 
 
+@pytest.mark.slow
 def test_report_of_a_directory_that_is_not_a_run_is_one_line(tmp_path: Path):
     result = tuner("report", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == f"tuner: {tmp_path}: not a run directory (it has no space.yaml)"
 
 
+@pytest.mark.slow
 def test_compare_shows_the_best_trial_of_each_run(tmp_path: Path):
     first = write_run(tmp_path / "first", random_trials(4, seed=1), name="first")
     second = write_run(tmp_path / "second", random_trials(4, seed=2), name="second")
@@ -89,6 +94,7 @@ def test_compare_shows_the_best_trial_of_each_run(tmp_path: Path):
     assert "best trial of each run" in printed and "first" in printed and "second" in printed
 
 
+@pytest.mark.slow
 def test_compare_refuses_runs_with_different_objectives(tmp_path: Path):
     loss = write_run(tmp_path / "loss", random_trials(2))
     accuracy = write_run(tmp_path / "acc", random_trials(2), objective="val_accuracy", direction="max")

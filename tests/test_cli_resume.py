@@ -45,6 +45,7 @@ def _uninterrupted(space: Path, tmp_path: Path, algorithm: str) -> pd.DataFrame:
     return _results(tmp_path / "uninterrupted" / "tiny")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("algorithm", ["random", "grid"])
 def test_kill_9_mid_trial_then_resume_equals_an_uninterrupted_run(algorithm, tmp_path):
     sections = GRID if algorithm == "grid" else {}
@@ -71,6 +72,7 @@ def test_kill_9_mid_trial_then_resume_equals_an_uninterrupted_run(algorithm, tmp
     assert not list(run_dir.rglob("*.tmp")), "a temporary file was left behind"
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_state_and_names_the_resume_command(tmp_path):
     space = write_tiny_space(tmp_path, search={"max_trials": 3}, training={"epochs": 2})
     command = [tuner_executable(), "search", str(space), "--runs-dir", str(tmp_path / "runs"), "--quiet"]

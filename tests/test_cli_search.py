@@ -6,10 +6,12 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from tests.helpers import TINY_MODEL, assert_ranked_run, make_image_folder, make_npz
 
 
+@pytest.mark.slow
 def test_search_on_digits_writes_a_ranked_run(run_tuner, space_file, tmp_path):
     space = space_file(
         "name: tiny-digits\nseed: 7\ndata: {source: digits}\n" + TINY_MODEL + "search: {max_trials: 3}\n"
@@ -24,6 +26,7 @@ def test_search_on_digits_writes_a_ranked_run(run_tuner, space_file, tmp_path):
     assert resolved.returncode == 0, resolved.stderr
 
 
+@pytest.mark.slow
 def test_search_resumes_and_extends_an_existing_run(run_tuner, space_file, tmp_path):
     space = space_file("name: grow\ndata: {source: digits}\n" + TINY_MODEL + "search: {max_trials: 2}\n")
     assert run_tuner("search", str(space), "--quiet").returncode == 0
@@ -35,6 +38,7 @@ def test_search_resumes_and_extends_an_existing_run(run_tuner, space_file, tmp_p
     assert list(kept) == list(first["objective"])
 
 
+@pytest.mark.slow
 def test_search_refuses_to_resume_a_different_space(run_tuner, space_file, tmp_path):
     space = space_file("name: same\ndata: {source: digits}\n" + TINY_MODEL + "search: {max_trials: 1}\n")
     assert run_tuner("search", str(space), "--quiet").returncode == 0
@@ -46,6 +50,7 @@ def test_search_refuses_to_resume_a_different_space(run_tuner, space_file, tmp_p
     assert run_tuner("search", str(changed), "--overwrite", "--quiet").returncode == 0
 
 
+@pytest.mark.slow
 def test_search_on_npz_and_image_folder(run_tuner, space_file, tmp_path):
     make_npz(tmp_path / "squares.npz", samples=40)
     make_image_folder(tmp_path / "pictures", per_class=10)
@@ -66,12 +71,14 @@ def test_search_on_npz_and_image_folder(run_tuner, space_file, tmp_path):
             assert results["objective"].is_monotonic_decreasing
 
 
+@pytest.mark.slow
 def test_search_without_a_file_runs_the_bundled_digits_space(run_tuner, tmp_path):
     result = run_tuner("search", "--max-trials", "1", "--epochs", "1", "--quiet")
     assert result.returncode == 0, result.stderr
     assert_ranked_run(tmp_path / "runs" / "digits-cnn", trials=1)
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_line_with_exit_code_2(run_tuner, space_file, tmp_path):
     space = space_file("data: {source: npz, path: missing.npz}\n")
     for command in ("validate", "search"):
@@ -82,6 +89,7 @@ def test_bad_input_is_one_line_with_exit_code_2(run_tuner, space_file, tmp_path)
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.slow
 def test_validate_prints_the_space_and_exits_0(run_tuner, space_file):
     space = space_file(
         "data: {source: digits}\nsearch: {algorithm: grid}\nmodel: {dropout: 0.0}\n"
@@ -93,6 +101,7 @@ def test_validate_prints_the_space_and_exits_0(run_tuner, space_file):
     assert "is a valid space" in result.stdout
 
 
+@pytest.mark.slow
 def test_help_does_not_import_tensorflow():
     probe = (
         "import sys; from tuner.cli.main import main\n"
@@ -103,6 +112,7 @@ def test_help_does_not_import_tensorflow():
     assert result.stdout.strip().endswith("False")
 
 
+@pytest.mark.slow
 def test_python_dash_m_runs_the_same_command():
     result = subprocess.run([sys.executable, "-m", "tuner", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("tuner ")

@@ -6,9 +6,11 @@ import json
 from importlib import resources
 
 import pandas as pd
+import pytest
 import yaml
 
 
+@pytest.mark.slow
 def test_hinge_search_on_shapes_binary_ranks_losses_and_scores_the_test_set(run_tuner, tmp_path):
     bundled = resources.files("tuner.search_spaces") / "shapes_binary.yaml"
     space = yaml.safe_load(bundled.read_text(encoding="utf-8"))

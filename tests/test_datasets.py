@@ -128,6 +128,7 @@ def test_a_broken_planted_file_is_named(cache):
         load_keras_dataset("mnist")
 
 
+@pytest.mark.slow
 def test_data_module_does_not_import_keras_for_other_sources():
     import subprocess
     import sys

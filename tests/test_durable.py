@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from tests.helpers import write_tiny_space
 from tuner.cli.main import main
@@ -21,6 +22,7 @@ def _search(space, runs, trials):
     return pd.read_csv(runs / "tiny" / "results.csv").drop(columns="seconds")
 
 
+@pytest.mark.slow
 def test_a_grid_search_resumed_between_trials_continues_its_walk(tmp_path):
     space = write_tiny_space(tmp_path, **GRID)
     _search(space, tmp_path / "resumed", 2)
@@ -29,6 +31,7 @@ def test_a_grid_search_resumed_between_trials_continues_its_walk(tmp_path):
     assert len(resumed.drop_duplicates(["hp_conv_blocks", "hp_learning_rate"])) == 4
 
 
+@pytest.mark.slow
 def test_a_trial_saved_before_the_oracle_knew_it_is_created_again(tmp_path):
     space = write_tiny_space(tmp_path)
     project = tmp_path / "resumed" / "tiny" / "keras_tuner"

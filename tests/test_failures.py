@@ -49,6 +49,7 @@ def test_only_the_latest_failures_count_towards_the_limit(tmp_path):
         stop_if_failing(_oracle(["COMPLETED", "FAILED", "FAILED", "FAILED"]), tmp_path)
 
 
+@pytest.mark.slow
 def test_a_diverging_trial_is_recorded_as_failed_and_the_search_goes_on(tmp_path):
     space = write_tiny_space(
         tmp_path,
@@ -65,6 +66,7 @@ def test_a_diverging_trial_is_recorded_as_failed_and_the_search_goes_on(tmp_path
     assert list(ranked["rank"].astype("object").fillna(0)) == [1, 0]
 
 
+@pytest.mark.slow
 def test_consecutive_failures_stop_the_search_with_one_line_and_keep_the_trials(tmp_path):
     space = write_tiny_space(
         tmp_path,

@@ -77,6 +77,7 @@ def _chromium(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_browser_loads_the_report_without_errors_and_shows_the_trials(tmp_path: Path):
     run_dir = _hostile_run(tmp_path)
@@ -95,6 +96,7 @@ def test_browser_loads_the_report_without_errors_and_shows_the_trials(tmp_path: 
     assert "pwned" not in dom.split("<body")[0] and "<img" not in dom
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_browser_screenshot_of_the_report(tmp_path: Path):
     run_dir = write_run(tmp_path / "run", random_trials(20, restarts=2), restarts=2)

@@ -83,6 +83,7 @@ def test_any_depth_builds_on_a_tiny_image_without_pooling_a_pixel_away(blocks, p
     assert len(spatial) == (0 if pooling == "none" else min(blocks, 3))
 
 
+@pytest.mark.slow
 def test_largest_corner_with_batch_norm_dense_and_dropout_builds_and_trains():
     values = {**BASE, "conv_blocks": 2, "filters_1": 8, "batch_norm": True, "dropout": 0.5, "dense_units": 16}
     values["optimizer"], values["momentum"] = "sgd", 0.9
@@ -98,6 +99,7 @@ def test_binary_losses_read_one_real_output():
         assert model.layers[-1].activation.__name__ == "linear"
 
 
+@pytest.mark.slow
 def test_fit_uses_the_trial_batch_size_and_epochs(space_file):
     spec, _ = load_spec(space_file("data: {source: digits}\ntraining: {epochs: 2, batch_size: 5, early_stopping: 0}\n"))
     hp = keras_tuner.HyperParameters()
@@ -119,6 +121,7 @@ def test_per_block_filters_are_fixed_block_by_block():
     assert {type(item).__name__ for item in hp.space if item.name.startswith("filters_")} == {"Fixed"}
 
 
+@pytest.mark.slow
 def test_mixed_precision_computes_in_float16_and_reads_out_in_float32(space_file):
     spec, _ = load_spec(
         space_file("data: {source: digits}\ntraining: {epochs: 1, mixed_precision: true, jit_compile: false}\n")
@@ -140,6 +143,7 @@ def test_default_precision_is_float32_throughout():
     assert model.optimizer.__class__.__name__ == "Adam"
 
 
+@pytest.mark.slow
 def test_fitting_leaves_no_traced_graph_in_tensorflows_gradient_registry(space_file):
     """Each fit's optimizer step registers a custom gradient holding its whole graph; fit must release it."""
     from tensorflow.python.framework import ops

@@ -17,6 +17,7 @@ def test_a_second_lock_on_the_same_run_is_refused_until_the_first_is_released(tm
         pass
 
 
+@pytest.mark.slow
 def test_search_refuses_a_run_another_search_holds_and_writes_nothing(tmp_path, run_tuner):
     write_tiny_space(tmp_path)
     with RunLock(tmp_path / "runs" / "tiny"):

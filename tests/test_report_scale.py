@@ -2,9 +2,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).parents[1] / "bench" / "report_scale.py"
 
 
+@pytest.mark.slow
 def test_benchmark_runs_at_tiny_size_and_prints_its_figures():
     # A generous target: this checks that the benchmark works, not the machine's speed.
     result = subprocess.run(
@@ -17,6 +20,7 @@ def test_benchmark_runs_at_tiny_size_and_prints_its_figures():
     assert "tuner report median:" in result.stdout and "results.csv rows: 8" in result.stdout
 
 
+@pytest.mark.slow
 def test_benchmark_fails_when_the_target_is_missed():
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--trials", "3", "--repeat", "1", "--target", "0.001"],

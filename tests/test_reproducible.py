@@ -7,6 +7,7 @@ import json
 import keras
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.helpers import write_tiny_space
 from tuner.data.sources import load_data
@@ -28,6 +29,7 @@ def _histories(run_dir):
     }
 
 
+@pytest.mark.slow
 def test_two_searches_with_one_seed_are_bit_identical(tmp_path):
     space = write_tiny_space(tmp_path)
     first = run_tiny_search(space, tmp_path / "a", max_trials=2, epochs=2)
@@ -37,6 +39,7 @@ def test_two_searches_with_one_seed_are_bit_identical(tmp_path):
     assert len(_histories(tmp_path / "a" / "tiny")) == 2
 
 
+@pytest.mark.slow
 def test_another_seed_gives_other_results(tmp_path):
     space = write_tiny_space(tmp_path)
     first = run_tiny_search(space, tmp_path / "a", max_trials=2, epochs=1)
@@ -44,6 +47,7 @@ def test_another_seed_gives_other_results(tmp_path):
     assert not first["objective"].equals(second["objective"])
 
 
+@pytest.mark.slow
 def test_a_trial_trains_the_same_when_run_again_after_other_trials(tmp_path):
     space = write_tiny_space(tmp_path)
     run_tiny_search(space, tmp_path / "runs", max_trials=2, epochs=2)
@@ -77,6 +81,7 @@ def test_first_difference_names_the_epoch_and_both_values():
     assert first_difference(recorded, recorded[:1]) == "ran 1 epochs; the search ran 2"
 
 
+@pytest.mark.slow
 def test_a_configuration_trains_the_same_as_first_or_second_trial(tmp_path):
     # A grid starts from each list's first value, so these two searches run the same two configurations
     # in opposite orders.

@@ -78,6 +78,7 @@ def test_images_too_small_for_the_grouping_are_refused():
     assert caught.value.message == "grouping cross needs images of at least 15x15 pixels (cells of 5 pixels); got 14x30"
 
 
+@pytest.mark.slow
 def test_a_one_block_four_filter_net_is_visibly_worse_than_a_deeper_one():
     """Depth and filters matter: a 3x3 single stage cannot relate elements across cells."""
     import keras

@@ -9,6 +9,7 @@ from tuner.errors import InputError
 from tuner.testing import run_tiny_search
 
 
+@pytest.mark.slow
 def test_run_tiny_search_can_change_the_algorithm(tmp_path):
     space = write_tiny_space(
         tmp_path,
@@ -22,6 +23,7 @@ def test_run_tiny_search_can_change_the_algorithm(tmp_path):
     assert (tmp_path / "runs" / "tiny" / "results.csv").exists()
 
 
+@pytest.mark.slow
 def test_run_tiny_search_raises_input_errors(tmp_path):
     space = write_tiny_space(tmp_path, data={"path": "missing.npz"})
     with pytest.raises(InputError, match="does not exist"):
