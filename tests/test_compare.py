@@ -14,7 +14,7 @@ def test_best_trial_of_each_run_best_run_first(tmp_path: Path):
     worse = write_run(tmp_path / "a", worst_two, name="a")
     better = write_run(tmp_path / "b", trials, name="b")
     empty = write_run(tmp_path / "c", [], name="c")
-    table = best_of_runs([worse, better, empty])
+    table = best_of_runs([worse, better, empty]).frame
     assert table["run"].tolist() == ["b", "a", "c"]
     assert table["rank"].tolist()[:2] == [1, 2] and pd.isna(table["rank"].iloc[2])
     assert table["trials"].tolist() == [8, 2, 0]

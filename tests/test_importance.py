@@ -3,9 +3,10 @@ import random
 import pandas as pd
 
 from tuner.reports.importance import importance
+from tuner.reports.trials import Trials
 
 
-def _trials(count: int) -> pd.DataFrame:
+def _trials(count: int) -> Trials:
     rng = random.Random(1)
     rates = [10 ** rng.uniform(-4, -1) for _ in range(count)]
     optimizers = [rng.choice(["adam", "sgd"]) for _ in range(count)]
@@ -20,8 +21,7 @@ def _trials(count: int) -> pd.DataFrame:
             "hp_momentum": [rng.random() if o == "sgd" else None for o in optimizers],
         }
     )
-    frame.attrs["tuned"] = ["learning_rate", "optimizer", "momentum"]
-    return frame
+    return Trials(frame=frame, objective="val_loss", direction="min", tuned=("learning_rate", "optimizer", "momentum"))
 
 
 def test_the_hyperparameter_that_drives_the_objective_ranks_first():
@@ -34,6 +34,6 @@ def test_the_hyperparameter_that_drives_the_objective_ranks_first():
 
 def test_too_few_completed_trials_give_an_empty_table():
     trials = _trials(6)
-    trials.loc[2:, "status"] = "failed"
+    trials.frame.loc[2:, "status"] = "failed"
     assert importance(trials).empty
     assert list(importance(trials).columns) == ["hyperparameter", "importance"]

@@ -16,7 +16,7 @@ def _run(tmp_path: Path, restarts: int = 2):
     trials = random_trials(12, restarts=restarts, space=space)
     trials[0].values["activation"] = HOSTILE
     run = load_run(write_run(tmp_path / "run", trials, space=space, restarts=restarts))
-    return run, rank(run.trials)
+    return run, rank(run.trials).frame
 
 
 def _parsed(svg: str) -> ET.Element:
@@ -31,7 +31,7 @@ def test_every_plot_is_well_formed_svg(tmp_path: Path):
         plots.parallel_coordinates(ranked, run.hyperparameters, "val_loss"),
         plots.learning_curves(ranked, run.histories, "val_loss", 5),
         plots.restart_spread(ranked, run.restart_objectives, "val_loss", 10),
-        plots.importance_bars(importance(ranked)),
+        plots.importance_bars(importance(run.trials)),
         *(plots.objective_vs_hyperparameter(ranked, item, "val_loss") for item in run.hyperparameters[:6]),
     ]
     for svg in drawn:

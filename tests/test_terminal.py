@@ -25,8 +25,8 @@ def test_json_and_csv_hold_every_column_of_the_top_rows(tmp_path: Path):
     ranked = _ranked(tmp_path)
     records = json.loads(as_text(ranked, 2, "json"))
     assert [record["rank"] for record in records] == [1, 2]
-    assert set(records[0]) == set(ranked.columns)
-    assert as_text(ranked, 2, "csv").splitlines()[0].split(",") == list(ranked.columns)
+    assert set(records[0]) == set(ranked.frame.columns)
+    assert as_text(ranked, 2, "csv").splitlines()[0].split(",") == list(ranked.frame.columns)
 
 
 def test_terminal_table_shows_the_spread_when_trials_restarted(tmp_path: Path):

@@ -13,7 +13,7 @@ def test_both_reports_are_written_atomically_in_the_run(tmp_path: Path):
     ranked = write_reports(run_dir)
     assert (run_dir / "report.html").read_text().startswith("<!DOCTYPE html>")
     csv = pd.read_csv(run_dir / "results.csv", dtype={"trial": str})
-    assert list(csv.columns) == list(ranked.columns)
+    assert list(csv.columns) == list(ranked.frame.columns)
     assert list(csv.columns[:9]) == [
         "rank",
         "trial",
@@ -34,3 +34,14 @@ def test_report_paths_can_be_chosen(tmp_path: Path):
     write_reports(run_dir, tmp_path / "out" / "r.csv", tmp_path / "out" / "r.html")
     assert (tmp_path / "out" / "r.csv").exists() and (tmp_path / "out" / "r.html").exists()
     assert not (run_dir / "results.csv").exists()
+
+
+def test_results_csv_shows_stepped_floats_as_their_steps_and_stepless_ones_exactly(tmp_path: Path):
+    trials = random_trials(2)
+    trials[0].values.update(dropout=0.30000000000000004, learning_rate=0.0031622776601683794)
+    trials[1].values.update(dropout=0.1 + 0.2)
+    run_dir = write_run(tmp_path / "run", trials)
+    write_reports(run_dir)
+    text = (run_dir / "results.csv").read_text()
+    assert ",0.3," in text and "0.30000000000000004" not in text
+    assert "0.0031622776601683794" in text

@@ -117,9 +117,10 @@ def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console)
                 spec, space.parent, args.runs_dir, args.overwrite, args.verbose, progress, args.check_reproducible
             )
     console.print(top_table(result.ranked, args.top, title=f"top trials of {spec.name}"))
-    if "test_loss" in result.ranked.columns and not result.ranked.empty:
-        best = result.ranked.iloc[0]
-        tested = ", ".join(f"{name} {best[name]:.4g}" for name in result.ranked.columns if name.startswith("test_"))
+    ranked = result.ranked.frame
+    if "test_loss" in ranked.columns and not ranked.empty:
+        best = ranked.iloc[0]
+        tested = ", ".join(f"{name} {best[name]:.4g}" for name in ranked.columns if name.startswith("test_"))
         console.print(f"held-out test set, best trial {best['trial']}: {tested}", highlight=False)
     console.print(
         f"results: {result.run_dir / layout.RESULTS_FILE}  report: {result.run_dir / layout.REPORT_FILE}"
@@ -210,14 +211,10 @@ def compare(args: argparse.Namespace, console: Console) -> int:
 
     table = best_of_runs(args.run_dirs)
     if args.format != "table":
-        sys.stdout.write(as_text(table, len(table), args.format))
+        sys.stdout.write(as_text(table, len(table.frame), args.format))
         return 0
-    objective = table.attrs["objective"]
-    console.print(
-        top_table(
-            table, len(table), title=f"best trial of each run, by {objective}", leading=("run", "trials", "completed")
-        )
-    )
+    title = f"best trial of each run, by {table.objective}"
+    console.print(top_table(table, len(table.frame), title=title, leading=("run", "trials", "completed")))
     return 0
 
 

@@ -39,7 +39,7 @@ class Exported:
 def export_trial(run_dir: Path, rank_wanted: int, output: Path) -> Exported:
     """Write the model of the trial ranked ``rank_wanted`` to ``output`` and its fixed space next to it."""
     run = load_run(run_dir)
-    ranked = rank(run.trials)
+    ranked = rank(run.trials).frame
     chosen = ranked[ranked["rank"] == rank_wanted]
     if chosen.empty:
         count = int(ranked["rank"].notna().sum()) if not ranked.empty else 0

@@ -92,7 +92,7 @@ class RecordingTuner(TunerHooks):
         super().on_trial_end(trial)
         if is_worker(self):  # in keras-tuner's distributed mode the chief keeps the reports
             return
-        best = write_reports(self.run_dir).iloc[0]
+        best = write_reports(self.run_dir).frame.iloc[0]
         self.listener.trial_finished(
             trial.trial_id, str(trial.status).lower(), trial.score, _number(best.get("objective"))
         )

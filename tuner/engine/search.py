@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import keras_tuner
-import pandas as pd
 
 from tuner.compat import keras_tuner as kt_compat
 from tuner.data.dataset import Dataset
@@ -29,6 +28,7 @@ from tuner.engine.seeds import derive_seed
 from tuner.model.hypermodel import CNNHyperModel
 from tuner.model.space import check_depth
 from tuner.model.task import settle
+from tuner.reports.trials import Trials
 from tuner.reports.writer import write_reports
 from tuner.rundir import layout
 from tuner.rundir.lock import RunLock
@@ -56,7 +56,7 @@ class SearchResult:
 
     run_dir: Path
     seconds: float
-    ranked: pd.DataFrame
+    ranked: Trials
 
 
 def make_tuner(
@@ -127,7 +127,7 @@ def run_search(
         if check_reproducible:
             validation = (data.x_val, data.y_val)
             check_replay(
-                tuner, result.ranked, run_dir, data.x_train, data.y_train, validation_data=validation, verbose=0
+                tuner, result.ranked.frame, run_dir, data.x_train, data.y_train, validation_data=validation, verbose=0
             )
     return result
 

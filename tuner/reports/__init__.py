@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tuner.reports.importance import importance
 from tuner.reports.ranking import rank
-from tuner.reports.records import load_run, load_trials
+from tuner.reports.records import Run, load_run, load_trials
+from tuner.reports.trials import Trials
 
-__all__ = ["importance", "load_run", "load_trials", "rank"]
+__all__ = ["Run", "Trials", "importance", "load_run", "load_trials", "rank"]

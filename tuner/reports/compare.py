@@ -9,9 +9,10 @@ import pandas as pd
 from tuner.errors import InputError
 from tuner.reports.ranking import rank
 from tuner.reports.records import load_run
+from tuner.reports.trials import Trials
 
 
-def best_of_runs(run_dirs: list[Path]) -> pd.DataFrame:
+def best_of_runs(run_dirs: list[Path]) -> Trials:
     """One row per run (its best trial), ranked by the shared objective; refuses runs ranked by different ones."""
     rows, tuned, first = [], [], None
     for run_dir in run_dirs:
@@ -23,7 +24,7 @@ def best_of_runs(run_dirs: list[Path]) -> pd.DataFrame:
                 f"{run_dir} ranks by {objective[0]} ({objective[1]}imised) but {first[0]} by {first[1][0]}"
                 f" ({first[1][1]}imised); compare runs with the same objective"
             )
-        ranked = rank(run.trials)
+        ranked = rank(run.trials).frame
         best = ranked.head(1).drop(columns="rank") if ranked["rank"].notna().any() else pd.DataFrame([{}])
         completed = int((ranked["status"] == "completed").sum()) if not ranked.empty else 0
         best.insert(0, "run", str(run.space.get("name", run_dir.name)))
@@ -31,9 +32,8 @@ def best_of_runs(run_dirs: list[Path]) -> pd.DataFrame:
         best.insert(2, "trials", len(ranked))
         best.insert(3, "completed", completed)
         rows.append(best)
-        tuned += [name for name in ranked.attrs.get("tuned", []) if name not in tuned]
+        tuned += [name for name in run.trials.tuned if name not in tuned]
     table = pd.concat(rows, ignore_index=True)
     if "trial" not in table.columns:
         table = table.assign(trial=None, status=None, message=None, objective=float("nan"))
-    table.attrs.update(objective=first[1][0], direction=first[1][1], tuned=tuned)
-    return rank(table)
+    return rank(Trials(frame=table, objective=first[1][0], direction=first[1][1], tuned=tuple(tuned)))

@@ -19,6 +19,7 @@ from tuner.reports import plots
 from tuner.reports.importance import importance
 from tuner.reports.records import HP_PREFIX, LEADING, TRAILING, Run
 from tuner.reports.terminal import cell, header
+from tuner.reports.trials import Trials
 
 CURVE_TRIALS = 5
 SPREAD_TRIALS = 12
@@ -36,7 +37,7 @@ def environment() -> jinja2.Environment:
     )
 
 
-def render_report(run: Run, ranked: pd.DataFrame) -> str:
+def render_report(run: Run, ranked: Trials) -> str:
     """The whole report of ``run`` as an HTML string."""
     weights = importance(ranked)
     return (
@@ -50,7 +51,7 @@ def render_report(run: Run, ranked: pd.DataFrame) -> str:
             rows=table_rows(ranked),
             plots=figures(run, ranked, weights),
             per_hyperparameter=[
-                Markup(plots.objective_vs_hyperparameter(ranked, item, run.objective))
+                Markup(plots.objective_vs_hyperparameter(ranked.frame, item, run.objective))
                 for item in run.hyperparameters
                 if item["class_name"] != "Fixed"
             ],
@@ -59,12 +60,12 @@ def render_report(run: Run, ranked: pd.DataFrame) -> str:
     )
 
 
-def summary(run: Run, ranked: pd.DataFrame) -> list[tuple[str, str]]:
+def summary(run: Run, ranked: Trials) -> list[tuple[str, str]]:
     """(label, value) pairs describing the run at a glance."""
-    space = run.space
+    space, frame = run.space, ranked.frame
     search, training, data = space.get("search", {}), space.get("training", {}), space.get("data", {})
-    counts = ranked["status"].value_counts() if not ranked.empty else pd.Series(dtype=int)
-    best = ranked[ranked["rank"] == 1]
+    counts = frame["status"].value_counts() if not frame.empty else pd.Series(dtype=int)
+    best = frame[frame["rank"] == 1]
     budget = f"{search.get('max_trials')} trials, {training.get('epochs')} epochs"
     budget += f", {training.get('restarts', 1)} restart(s) each"
     fixed = [
@@ -99,22 +100,23 @@ def duration(seconds: float | None) -> str:
     return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
 
 
-def table_columns(ranked: pd.DataFrame) -> list[tuple[str, str]]:
+def table_columns(ranked: Trials) -> list[tuple[str, str]]:
     """(column, header) pairs of the HTML table: everything but fixed hyperparameters and the failure text."""
-    tuned = [f"{HP_PREFIX}{name}" for name in ranked.attrs.get("tuned", [])]
-    several = "restarts" in ranked.columns and (ranked["restarts"].fillna(0) > 1).any()
+    frame = ranked.frame
+    tuned = [f"{HP_PREFIX}{name}" for name in ranked.tuned]
+    several = "restarts" in frame.columns and (frame["restarts"].fillna(0) > 1).any()
     skipped = {"message", *(() if several else ("objective_std", "objective_best", "restarts"))}
-    metrics = [c for c in ranked.columns if c not in (*LEADING, *TRAILING, "rank") and not c.startswith(HP_PREFIX)]
+    metrics = [c for c in frame.columns if c not in (*LEADING, *TRAILING, "rank") and not c.startswith(HP_PREFIX)]
     names = ["rank", *LEADING, *metrics, *TRAILING]
-    columns = [(c, ranked.attrs.get("objective", c) if c == "objective" else c) for c in names if c not in skipped]
-    return columns + [(c, header(c.removeprefix(HP_PREFIX))) for c in tuned if c in ranked.columns]
+    columns = [(c, ranked.objective if c == "objective" else c) for c in names if c not in skipped]
+    return columns + [(c, header(c.removeprefix(HP_PREFIX))) for c in tuned if c in frame.columns]
 
 
-def table_rows(ranked: pd.DataFrame) -> list[dict[str, Any]]:
+def table_rows(ranked: Trials) -> list[dict[str, Any]]:
     """Each trial's cells as (text, sort key), with the failure reason for the status tooltip."""
     columns = [column for column, _ in table_columns(ranked)]
     rows = []
-    for record in ranked.to_dict("records"):
+    for record in ranked.frame.to_dict("records"):
         cells = [(cell(record[column]), _sort_key(record[column])) for column in columns]
         rows.append({"status": record["status"], "reason": record["message"] or "", "cells": cells})
     return rows
@@ -125,16 +127,17 @@ def _sort_key(value: Any) -> str:
     return repr(float(value)) if text and isinstance(value, (int, float)) and not isinstance(value, bool) else text
 
 
-def figures(run: Run, ranked: pd.DataFrame, weights: pd.DataFrame) -> list[tuple[str, Markup]]:
+def figures(run: Run, ranked: Trials, weights: pd.DataFrame) -> list[tuple[str, Markup]]:
     """The report's plots with their headings, leaving out those the run has no data for."""
+    frame = ranked.frame
     drawn = [
-        ("Objective per trial", plots.objective_per_trial(ranked, run.objective, run.direction)),
-        ("Parallel coordinates", plots.parallel_coordinates(ranked, run.hyperparameters, run.objective)),
+        ("Objective per trial", plots.objective_per_trial(frame, run.objective, run.direction)),
+        ("Parallel coordinates", plots.parallel_coordinates(frame, run.hyperparameters, run.objective)),
         (
             f"Learning curves of the top {CURVE_TRIALS} trials",
-            plots.learning_curves(ranked, run.histories, "val_loss", CURVE_TRIALS),
+            plots.learning_curves(frame, run.histories, "val_loss", CURVE_TRIALS),
         ),
-        ("Spread over restarts", plots.restart_spread(ranked, run.restart_objectives, run.objective, SPREAD_TRIALS)),
+        ("Spread over restarts", plots.restart_spread(frame, run.restart_objectives, run.objective, SPREAD_TRIALS)),
         ("Hyperparameter importance", plots.importance_bars(weights)),
     ]
     return [(heading, Markup(picture)) for heading, picture in drawn if picture]

@@ -13,24 +13,25 @@ import numpy as np
 import pandas as pd
 
 from tuner.reports.records import HP_PREFIX
+from tuner.reports.trials import Trials
 
 MIN_TRIALS = 4
 MAX_BINS = 5
 
 
-def importance(trials: pd.DataFrame, tuned: list[str] | None = None) -> pd.DataFrame:
+def importance(trials: Trials) -> pd.DataFrame:
     """One row per tuned hyperparameter, most important first: ``hyperparameter``, ``importance`` in [0, 1]."""
-    names = tuned if tuned is not None else list(trials.attrs.get("tuned", []))
-    usable = trials[(trials["status"] == "completed") & trials["objective"].notna()]
+    frame = trials.frame
+    usable = frame[(frame["status"] == "completed") & frame["objective"].notna()]
     rows = []
     if len(usable) >= MIN_TRIALS:
         score = usable["objective"].rank().to_numpy(dtype=float)
-        for name in names:
+        for name in trials.tuned:
             column = f"{HP_PREFIX}{name}"
             if column in usable.columns:
                 rows.append({"hyperparameter": name, "importance": explained(score, groups(usable[column]))})
-    frame = pd.DataFrame(rows, columns=["hyperparameter", "importance"])
-    return frame.sort_values(["importance", "hyperparameter"], ascending=[False, True], kind="stable").reset_index(
+    table = pd.DataFrame(rows, columns=["hyperparameter", "importance"])
+    return table.sort_values(["importance", "hyperparameter"], ascending=[False, True], kind="stable").reset_index(
         drop=True
     )
 

@@ -4,27 +4,29 @@ from __future__ import annotations
 
 import pandas as pd
 
+from tuner.reports.trials import Trials
+
 # Trials without a usable score follow the ranked ones in this order; failed trials come last.
 UNRANKED_ORDER = {"running": 0, "stopped": 1, "completed": 2, "failed": 3}
 
 
-def rank(trials: pd.DataFrame) -> pd.DataFrame:
+def rank(trials: Trials) -> Trials:
     """Trials ordered best first by the (mean) objective, with a 1-based ``rank`` (empty for unscored trials)."""
-    if trials.empty:
-        ranked = trials.copy()
+    frame = trials.frame
+    if frame.empty:
+        ranked = frame.copy()
         ranked.insert(0, "rank", pd.Series(dtype="Int64"))
-        return ranked
-    ascending = trials.attrs.get("direction", "min") == "min"
-    scored = trials["objective"].notna() & (trials["status"] == "completed")
-    order = trials["status"].map(UNRANKED_ORDER).fillna(len(UNRANKED_ORDER))
-    unscored = trials.assign(_order=order)[~scored]
+        return trials.with_frame(ranked)
+    ascending = trials.direction == "min"
+    scored = frame["objective"].notna() & (frame["status"] == "completed")
+    order = frame["status"].map(UNRANKED_ORDER).fillna(len(UNRANKED_ORDER))
+    unscored = frame.assign(_order=order)[~scored]
     ordered = pd.concat(
         [
-            trials[scored].sort_values(["objective", "trial"], ascending=[ascending, True], kind="stable"),
+            frame[scored].sort_values(["objective", "trial"], ascending=[ascending, True], kind="stable"),
             unscored.sort_values(["_order", "trial"], kind="stable").drop(columns="_order"),
         ]
     )
     ranks = pd.array(list(range(1, int(scored.sum()) + 1)) + [None] * int((~scored).sum()), dtype="Int64")
     ordered.insert(0, "rank", ranks)
-    ordered.attrs = trials.attrs
-    return ordered.reset_index(drop=True)
+    return trials.with_frame(ordered.reset_index(drop=True))

@@ -11,6 +11,7 @@ import json
 import math
 import statistics
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pandas as pd
 import yaml
 
 from tuner.errors import InputError
+from tuner.reports.trials import Direction, Trials
 from tuner.rundir import layout
 
 HP_PREFIX = "hp_"
@@ -41,7 +43,7 @@ class Run:
     run_dir: Path
     space: dict[str, Any]
     hyperparameters: list[dict[str, Any]]
-    trials: pd.DataFrame
+    trials: Trials
     histories: dict[str, list[list[dict[str, Any]]]] = field(default_factory=dict)
     restart_objectives: dict[str, list[float]] = field(default_factory=dict)
     wall_seconds: float | None = None
@@ -49,15 +51,15 @@ class Run:
     @property
     def objective(self) -> str:
         """The metric the run ranks by."""
-        return str(self.trials.attrs["objective"])
+        return self.trials.objective
 
     @property
-    def direction(self) -> str:
+    def direction(self) -> Direction:
         """``min`` or ``max``."""
-        return str(self.trials.attrs["direction"])
+        return self.trials.direction
 
 
-def load_trials(run_dir: Path) -> pd.DataFrame:
+def load_trials(run_dir: Path) -> Trials:
     """One row per trial: status, objective over restarts, final metrics, size and one ``hp_`` column each."""
     return load_run(run_dir).trials
 
@@ -79,7 +81,7 @@ def load_run(run_dir: Path) -> Run:
     hyperparameters = _space_of(run_dir, records)
     rows = [_row(record, histories.get(record["trial_id"], []), objective, direction) for record in records]
     frame = _with_test_metrics(_tidy(rows, hyperparameters), run_dir)
-    frame.attrs.update(objective=objective, direction=direction, tuned=_tuned(hyperparameters))
+    trials = Trials(frame=frame, objective=objective, direction=direction, tuned=_tuned(hyperparameters))
     runs = [restart for trial in histories.values() for restart in trial]
     starts = [restart["started"] for restart in runs if "started" in restart]
     ends = [restart["finished"] for restart in runs if "finished" in restart]
@@ -87,7 +89,7 @@ def load_run(run_dir: Path) -> Run:
         run_dir=run_dir,
         space=space,
         hyperparameters=hyperparameters,
-        trials=frame,
+        trials=trials,
         histories={trial: [restart["epochs"] for restart in restarts] for trial, restarts in histories.items()},
         restart_objectives={
             trial: [v for v in (_best_value(r["epochs"], objective, direction) for r in restarts) if v is not None]
@@ -111,8 +113,8 @@ def _with_test_metrics(frame: pd.DataFrame, run_dir: Path) -> pd.DataFrame:
     return frame
 
 
-def _tuned(hyperparameters: list[dict[str, Any]]) -> list[str]:
-    return [item["config"]["name"] for item in hyperparameters if item["class_name"] != "Fixed"]
+def _tuned(hyperparameters: list[dict[str, Any]]) -> tuple[str, ...]:
+    return tuple(item["config"]["name"] for item in hyperparameters if item["class_name"] != "Fixed")
 
 
 def _read_json(path: Path) -> Any:
@@ -233,9 +235,30 @@ def _tidy(rows: list[dict[str, Any]], hyperparameters: list[dict[str, Any]]) -> 
         frame[column] = frame[column].astype("Int64")
     for column in ("objective", "objective_std", "objective_best", "seconds", *metrics):
         frame[column] = frame[column].astype("float64")
+    for item in hyperparameters:
+        column = f"{HP_PREFIX}{item['config']['name']}"
+        if item["class_name"] == "Float" and item["config"].get("step"):
+            frame[column] = frame[column].map(lambda value, config=item["config"]: _on_step(value, config))
     for column in hp_columns:
         frame[column] = _typed(frame[column])
     return frame
+
+
+def _on_step(value: Any, config: dict[str, Any]) -> Any:
+    """A stepped Float's value without keras-tuner's binary noise (it computes ``min + k * step``: 0.1 * 3 is
+    0.30000000000000004): as many decimals as step and min have for linear ranges, 15 significant digits for
+    log and reverse_log ones (``min * step ** k``). Anything else is kept as recorded."""
+    if not isinstance(value, float) or not math.isfinite(value):
+        return value
+    if config.get("sampling", "linear") == "linear":
+        return round(value, max(_decimals(config["step"]), _decimals(config.get("min_value", 0))))
+    return float(f"{value:.15g}")
+
+
+def _decimals(number: float) -> int:
+    """How many decimals the shortest text of ``number`` has (0.1 -> 1, 2.5e-05 -> 6, 10.0 -> 0)."""
+    exponent = Decimal(repr(number)).normalize().as_tuple().exponent
+    return max(0, -int(exponent))
 
 
 def _typed(column: pd.Series) -> pd.Series:

@@ -8,6 +8,7 @@ import pandas as pd
 from rich.table import Table
 
 from tuner.reports.records import HP_PREFIX
+from tuner.reports.trials import Trials
 
 SHORT_HEADERS = {
     "conv_blocks": "blocks",
@@ -29,50 +30,51 @@ def header(name: str) -> str:
     return SHORT_HEADERS.get(name, name)
 
 
-def summary_columns(ranked: pd.DataFrame, top: int, leading: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+def summary_columns(ranked: Trials, top: int, leading: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """(column, header) pairs a reader scans: rank, trial, objective and its spread, size, tuned hyperparameters."""
-    shown = ranked.head(top)
+    frame = ranked.frame
+    shown = frame.head(top)
     columns = [("rank", "rank"), *((column, column) for column in leading), ("trial", "trial")]
     if not shown.empty and (shown["status"] != "completed").any():
         columns += [("status", "status"), ("message", "reason")]
-    columns.append(("objective", ranked.attrs.get("objective", "objective")))
-    if "restarts" in ranked.columns and (ranked["restarts"].fillna(0) > 1).any():
+    columns.append(("objective", ranked.objective))
+    if "restarts" in frame.columns and (frame["restarts"].fillna(0) > 1).any():
         columns += [("objective_std", "± std"), ("objective_best", "best")]
-    if "params" in ranked.columns and ranked["params"].notna().any():
+    if "params" in frame.columns and frame["params"].notna().any():
         columns.append(("params", "params"))
-    tuned = [f"{HP_PREFIX}{name}" for name in ranked.attrs.get("tuned", [])]
-    columns += [(column, header(column.removeprefix(HP_PREFIX))) for column in tuned if column in ranked.columns]
+    tuned = [f"{HP_PREFIX}{name}" for name in ranked.tuned]
+    columns += [(column, header(column.removeprefix(HP_PREFIX))) for column in tuned if column in frame.columns]
     return columns
 
 
-def top_table(ranked: pd.DataFrame, top: int, title: str = "", leading: tuple[str, ...] = ()) -> Table:
+def top_table(ranked: Trials, top: int, title: str = "", leading: tuple[str, ...] = ()) -> Table:
     """The best ``top`` trials as a rich table, with any ``leading`` columns after the rank."""
     table = Table(title=title or None, header_style="bold")
     columns = summary_columns(ranked, top, leading)
     numeric = {"rank", "objective", "objective_std", "objective_best", "params"}
     for column, name in columns:
         table.add_column(name, justify="right" if column in numeric else "left", no_wrap=column != "message")
-    for _, row in ranked.head(top).iterrows():
+    for _, row in ranked.frame.head(top).iterrows():
         table.add_row(*(cell(row[column]) for column, _ in columns))
     return table
 
 
-def markdown(ranked: pd.DataFrame, top: int) -> str:
+def markdown(ranked: Trials, top: int) -> str:
     """The same columns as the terminal table, as a Markdown table."""
     columns = summary_columns(ranked, top)
     lines = ["| " + " | ".join(name for _, name in columns) + " |", "|" + "---|" * len(columns)]
-    for _, row in ranked.head(top).iterrows():
+    for _, row in ranked.frame.head(top).iterrows():
         lines.append("| " + " | ".join(cell(row[column]).replace("|", "\\|") for column, _ in columns) + " |")
     return "\n".join(lines) + "\n"
 
 
-def as_text(ranked: pd.DataFrame, top: int, form: str) -> str:
+def as_text(ranked: Trials, top: int, form: str) -> str:
     """The best ``top`` trials as ``csv`` or ``json`` (every column) or ``md`` (the summary columns)."""
     if form == "md":
         return markdown(ranked, top)
     if form == "json":
-        return ranked.head(top).to_json(orient="records", indent=1) + "\n"
-    return ranked.head(top).to_csv(index=False)
+        return ranked.frame.head(top).to_json(orient="records", indent=1) + "\n"
+    return ranked.frame.head(top).to_csv(index=False)
 
 
 def cell(value: object) -> str:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from tuner.reports.html import render_report
 from tuner.reports.ranking import rank
 from tuner.reports.records import load_run
+from tuner.reports.trials import Trials
 from tuner.rundir import files, layout
 
 
-def write_reports(run_dir: Path, csv_path: Path | None = None, html_path: Path | None = None) -> pd.DataFrame:
+def write_reports(run_dir: Path, csv_path: Path | None = None, html_path: Path | None = None) -> Trials:
     """Rank the run's trials, write the CSV and the HTML report (by default inside the run) and return the ranking."""
     run = load_run(run_dir)
     ranked = rank(run.trials)
-    files.write_atomic(csv_path or run_dir / layout.RESULTS_FILE, ranked.to_csv(index=False))
+    files.write_atomic(csv_path or run_dir / layout.RESULTS_FILE, ranked.frame.to_csv(index=False))
     files.write_atomic(html_path or run_dir / layout.REPORT_FILE, render_report(run, ranked))
     return ranked

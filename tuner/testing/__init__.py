@@ -42,4 +42,4 @@ def run_tiny_search(
         raw["seed"] = seed
     spec = parse_spec(dataclasses.replace(document, data=raw))
     result = run_search(spec, Path(space).parent, Path(tmp_path), overwrite=True)
-    return result.ranked
+    return result.ranked.frame

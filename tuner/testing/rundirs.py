@@ -100,9 +100,18 @@ def sample_values(space: list[dict[str, Any]], rng: random.Random) -> dict[str, 
                 if config["sampling"] == "log"
                 else rng.uniform(lo, hi)
             )
-            step = config.get("step")
-            values[config["name"]] = round(round(value / step) * step, 10) if step else value
+            values[config["name"]] = _snap_to_step(value, config)
     return values
+
+
+def _snap_to_step(value: float, config: dict[str, Any]) -> float:
+    """The step of a stepped range nearest ``value``, computed as keras-tuner does, binary noise included."""
+    lo, step = config["min_value"], config.get("step")
+    if not step:
+        return value
+    if config["sampling"] == "log":
+        return lo * math.pow(step, round(math.log(value / lo, step)))
+    return lo + round((value - lo) / step) * step
 
 
 def random_trials(
