@@ -21,6 +21,7 @@ _PUBLIC = {
     "run_tiny_search": "tuner.testing",
     "load_run": "tuner.reports.records",
     "rank": "tuner.reports.ranking",
+    "Trials": "tuner.reports.trials",
     "TunerError": "tuner.errors",
     "InputError": "tuner.errors",
 }
@@ -28,6 +29,7 @@ __all__ = [
     "InputError",
     "SearchResult",
     "Spec",
+    "Trials",
     "TunerError",
     "__version__",
     "load_run",
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from tuner.errors import InputError, TunerError
     from tuner.reports.ranking import rank
     from tuner.reports.records import load_run
+    from tuner.reports.trials import Trials
     from tuner.space.loading import load_spec, parse_spec
     from tuner.space.schema import Spec
     from tuner.testing import run_tiny_search
