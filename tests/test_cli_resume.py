@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import time
@@ -10,9 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from tests.helpers import tuner_executable, write_tiny_space
 from tuner.testing import run_tiny_search
+
+RUN_V0 = Path(__file__).parent / "fixtures" / "run_v0"  # made by the tuner before run formats (its README says how)
 
 GRID = {
     "optimizer": {"name": {"values": ["adam", "sgd"]}, "learning_rate": {"values": [0.01, 0.05]}, "momentum": 0.5},
@@ -93,3 +97,52 @@ def test_ctrl_c_saves_state_and_names_the_resume_command(tmp_path):
     resumed = subprocess.run(command, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     assert list(_results(run_dir)["status"]) == ["completed"] * 3
+
+
+def _objectives(run_dir: Path) -> dict[str, float]:
+    results = pd.read_csv(run_dir / "results.csv", dtype={"trial": str})
+    return dict(zip(results["trial"], results["objective"], strict=True))
+
+
+@pytest.mark.slow
+def test_a_key_added_with_a_default_since_the_run_began_does_not_block_its_resume(tmp_path, run_tuner):
+    space = write_tiny_space(tmp_path, search={"max_trials": 1})
+    assert run_tuner("search", str(space), "--quiet").returncode == 0
+    run_dir = tmp_path / "runs" / "tiny"
+    before = _objectives(run_dir)
+    # As an older tuner left it: no run.json, and no keys that were added later with defaults.
+    saved = yaml.safe_load((run_dir / "space.yaml").read_text())
+    del saved["search"]["initial_points"], saved["data"]["test_split"]
+    (run_dir / "space.yaml").write_text(yaml.safe_dump(saved, sort_keys=False))
+    (run_dir / "run.json").unlink()
+
+    resumed = run_tuner("search", str(space), "--max-trials", "2", "--quiet")
+
+    assert resumed.returncode == 0, resumed.stderr
+    after = _objectives(run_dir)
+    assert len(after) == 2
+    assert after[next(iter(before))] == next(iter(before.values()))
+    assert json.loads((run_dir / "run.json").read_text())["format"] == 1
+
+
+@pytest.mark.slow
+def test_a_run_made_before_run_formats_still_reports_and_resumes(tmp_path, run_tuner):
+    shutil.copy(RUN_V0 / "space.yaml", tmp_path)
+    shutil.copy(RUN_V0 / "digits.npz", tmp_path)
+    shutil.copytree(RUN_V0 / "v0", tmp_path / "runs" / "v0")
+    run_dir = tmp_path / "runs" / "v0"
+    old = _objectives(run_dir)
+    assert len(old) == 2
+
+    reported = run_tuner("report", "runs/v0")
+    assert reported.returncode == 0, reported.stderr
+    assert _objectives(run_dir) == old
+    assert not (run_dir / "run.json").exists()  # reading a run leaves its format alone
+
+    resumed = run_tuner("search", "space.yaml", "--max-trials", "3", "--quiet")
+
+    assert resumed.returncode == 0, resumed.stderr
+    now = _objectives(run_dir)
+    assert len(now) == 3
+    assert {trial: now[trial] for trial in old} == old
+    assert json.loads((run_dir / "run.json").read_text())["format"] == 1

@@ -1,26 +1,42 @@
-"""Files written so that a reader, a kill or a power cut never sees half of one."""
+"""Files written so that a reader, a kill or a power cut never sees half of one.
+
+Every write goes to a temporary sibling, is flushed to disk, renamed over the target, and the rename itself is
+flushed with the folder: after a power cut the target holds the old text or the new one, never nothing.
+Files get the mode a plain ``open(path, "w")`` gives them (0666 less the umask), so a shared run directory
+stays readable to the group and others the umask lets in.
+"""
 
 from __future__ import annotations
 
+import errno
+import functools
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+CREATE_MODE = 0o666  # what open(path, "w") asks for; the kernel takes the umask off it
+
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file and a rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write through a temporary file and a rename, so readers never see half a file and a crash loses none."""
+    make_folder(path.parent)
+    # Ending in .tmp: a reader globbing for *.json never picks up a temporary a kill left behind.
+    temporary = path.with_name(f".{path.name}.{unique()}.tmp")
     try:
+        # O_EXCL: the name is this call's alone. The kernel applies the umask (or the folder's default ACL).
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, CREATE_MODE)
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+    sync_folder(path.parent)
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -29,12 +45,76 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def save_atomic(path: Path, save: Callable[[Path], Any]) -> None:
-    """Let a library's ``save(path)`` write a temporary sibling (same suffix), then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    """Let a library's ``save(path)`` write a temporary sibling (same suffix), then rename it into place.
+
+    The library chooses how it creates the file, so its mode is set to the umask's afterwards.
+    """
+    make_folder(path.parent)
+    temporary = path.with_name(f".{path.stem}.{unique()}.tmp{path.suffix}")  # libraries pick the format by it
     try:
         save(temporary)
+        os.chmod(temporary, CREATE_MODE & ~current_umask())
+        sync_file(temporary)
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    sync_folder(path.parent)
+
+
+def unique() -> str:
+    """A part for a temporary's name that no other process or thread uses: the process id and a random part."""
+    return f"{os.getpid()}.{secrets.token_hex(6)}"
+
+
+def make_folder(folder: Path) -> None:
+    """Create ``folder`` and its missing parents (mode 0777 less the umask), each entry flushed in its parent."""
+    if folder.is_dir():
+        return
+    make_folder(folder.parent)
+    try:
+        folder.mkdir()
+    except FileExistsError:  # another writer made it first (or it is a file, which the write then reports)
+        return
+    sync_folder(folder.parent)
+
+
+def sync_file(path: Path) -> None:
+    """Flush a file's data to disk."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def sync_folder(folder: Path) -> None:
+    """Flush a folder's entries to disk, so a rename or a new name in it survives a power cut."""
+    handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(handle)
+    except OSError as error:
+        if error.errno != errno.EINVAL:  # a file system that cannot flush folders (some network and FUSE ones)
+            raise
+    finally:
+        os.close(handle)
+
+
+def current_umask() -> int:
+    """This process's umask, read without changing it (Linux reports it in /proc/self/status)."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        return _umask_at_first_use()
+    for line in status.splitlines():
+        if line.startswith("Umask:"):
+            return int(line.split()[1], 8)
+    return _umask_at_first_use()
+
+
+@functools.cache
+def _umask_at_first_use() -> int:
+    """The umask where /proc cannot tell it: reading it means setting it, so that is done once, then cached."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask

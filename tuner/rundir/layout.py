@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+RUN_FILE = "run.json"
 SPACE_FILE = "space.yaml"
 PROJECT_NAME = "keras_tuner"
 HISTORY_DIR = "history"
