@@ -166,8 +166,11 @@ def test_without_proc_the_umask_is_read_once_and_restored(umask):
 
 
 @pytest.mark.slow
-def test_a_search_leaves_every_file_0644_and_every_folder_0755_under_umask_022(umask, tmp_path, run_tuner):
-    umask(0o022)  # the console script inherits it
+@pytest.mark.parametrize(("mask", "file_mode", "folder_mode"), [(0o022, 0o644, 0o755), (0o002, 0o664, 0o775)])
+def test_a_search_leaves_every_file_and_folder_with_the_umasks_mode(
+    umask, tmp_path, run_tuner, mask, file_mode, folder_mode
+):
+    umask(mask)  # the console script inherits it
     space = write_tiny_space(tmp_path, search={"max_trials": 2})
 
     result = run_tuner("search", str(space), "--runs-dir", "runs", "--quiet")
@@ -176,12 +179,12 @@ def test_a_search_leaves_every_file_0644_and_every_folder_0755_under_umask_022(u
     run_dir = tmp_path / "runs" / "tiny"
     named = ["space.yaml", "run.json", "results.csv", "report.html", "keras_tuner/oracle.json"]
     for name in named:
-        assert _mode(run_dir / name) == 0o644, name
+        assert _mode(run_dir / name) == file_mode, name
     trial_files = list(run_dir.glob("keras_tuner/trial_*/trial.json"))
     assert len(trial_files) == 2
     wrong = {
         str(path.relative_to(run_dir)): oct(_mode(path))
         for path in [run_dir, *run_dir.rglob("*")]
-        if _mode(path) != (0o755 if path.is_dir() else 0o644)
+        if _mode(path) != (folder_mode if path.is_dir() else file_mode)
     }
     assert wrong == {}

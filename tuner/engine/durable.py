@@ -28,7 +28,9 @@ class DurableOracle(kt_compat.OracleHooks):
         files.write_json(kt_compat.oracle_state_file(self), self.get_state())
 
     def save_trial_state(self, trial: Any) -> None:
-        files.write_json(kt_compat.trial_dir(self, trial.trial_id) / "trial.json", trial.get_state())
+        folder = kt_compat.trial_dir(self, trial.trial_id)
+        files.share_folder(folder)  # keras-tuner creates it 0755 whatever the umask
+        files.write_json(folder / "trial.json", trial.get_state())
 
     def check_failure_streak(self) -> None:
         # keras-tuner raises here, before the failed trial is saved; the tuner stops the search after saving.

@@ -30,7 +30,7 @@ from tuner.model.space import check_depth
 from tuner.model.task import settle
 from tuner.reports.trials import Trials
 from tuner.reports.writer import write_reports
-from tuner.rundir import layout
+from tuner.rundir import files, layout
 from tuner.rundir.lock import RunLock
 from tuner.space.schema import Spec
 
@@ -80,7 +80,7 @@ def make_tuner(
     tuner_class = type(
         f"Recording{type(oracle).__name__}Tuner", (*mixins, RecordingTuner, DurableTuner, *algorithm_tuner), {}
     )
-    return tuner_class(
+    tuner = tuner_class(
         oracle=oracle,
         hypermodel=CNNHyperModel(spec, data.input_shape, data.num_classes),
         directory=str(run_dir),
@@ -91,6 +91,8 @@ def make_tuner(
         listener=listener,
         executions_per_trial=spec.training.restarts,
     )
+    files.share_folder(layout.project_dir(run_dir))  # keras-tuner creates it 0755 whatever the umask
+    return tuner
 
 
 def run_search(

@@ -21,6 +21,7 @@ import yaml
 from tuner.errors import InputError
 from tuner.reports.trials import Direction, Trials
 from tuner.rundir import layout
+from tuner.rundir.format import check_readable
 
 HP_PREFIX = "hp_"
 # keras-tuner's trial statuses, folded into the three a reader cares about.
@@ -69,6 +70,7 @@ def load_space(run_dir: Path) -> dict[str, Any]:
     space_file = run_dir / layout.SPACE_FILE
     if not space_file.is_file():
         raise InputError(f"{run_dir}: not a run directory (it has no {layout.SPACE_FILE})")
+    check_readable(run_dir)
     return yaml.safe_load(space_file.read_text(encoding="utf-8"))
 
 

@@ -79,6 +79,13 @@ def make_folder(folder: Path) -> None:
     sync_folder(folder.parent)
 
 
+def share_folder(folder: Path) -> None:
+    """Give a folder a library created with a fixed mode (keras-tuner's 0755) the mode the umask asks for."""
+    mode = 0o777 & ~current_umask()
+    if folder.stat().st_mode & 0o777 != mode:
+        os.chmod(folder, mode)
+
+
 def sync_file(path: Path) -> None:
     """Flush a file's data to disk."""
     handle = os.open(path, os.O_RDONLY)
