@@ -91,7 +91,9 @@ def make_tuner(
         listener=listener,
         executions_per_trial=spec.training.restarts,
     )
-    files.share_folder(layout.project_dir(run_dir))  # keras-tuner creates it 0755 whatever the umask
+    # keras-tuner makes (or, overwriting, removes) its project folder, and makes it 0755 whatever the umask.
+    files.make_folder(layout.project_dir(run_dir))
+    files.share_folder(layout.project_dir(run_dir))
     return tuner
 
 
