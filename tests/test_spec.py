@@ -110,11 +110,10 @@ def test_unknown_metric_objective_names_what_models_report(space_file):
     assert message.startswith("space.yaml:3: search.objective: unknown metric 'f1'")
 
 
-def test_grid_over_real_range_without_step_is_refused(space_file):
-    message = error_of(
-        space_file, "data: {source: digits}\nmodel:\n  dropout: {min: 0.0, max: 0.5}\nsearch: {algorithm: grid}\n"
-    )
-    assert "model.dropout: a grid needs a step for a real-valued range" in message
+def test_grid_over_real_range_without_step_is_accepted(space_file):
+    spec, _ = load_spec(space_file("data: {source: digits}\nsearch: {algorithm: grid}\n"))
+    assert spec.search.algorithm == "grid"
+    assert spec.optimizer.learning_rate.step is None and spec.optimizer.momentum.step is None
 
 
 def test_momentum_without_an_optimizer_that_uses_it_is_refused(space_file):

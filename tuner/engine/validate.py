@@ -81,7 +81,7 @@ def grid_size(hp: Any) -> int:
     """The number of distinct configurations a grid search visits, counting conditional ones exactly."""
     by_name = {item.name: item for item in hp.space}
     parents = sorted({condition.name for item in hp.space for condition in item.conditions})
-    parent_options = [list(by_name[name].values) for name in parents]
+    parent_options = [_grid_values(by_name[name]) for name in parents]
     total = 0
     for assignment in itertools.product(*parent_options):
         chosen = dict(zip(parents, assignment, strict=True))
@@ -90,9 +90,18 @@ def grid_size(hp: Any) -> int:
             if item.name in chosen:
                 continue
             if all(chosen[condition.name] in condition.values for condition in item.conditions):
-                count *= len(list(item.values))
+                count *= len(_grid_values(item))
         total += count
     return total
+
+
+def _grid_values(item: Any) -> list[Any]:
+    """The values keras-tuner's grid walks for one hyperparameter: its default, then its distinct ``values``.
+
+    A stepless Float has no finite values; keras-tuner grids it at its default (the minimum) and ten
+    evenly spaced quantiles (``Float.values``), which are distinct from the minimum unless the range is empty.
+    """
+    return list(dict.fromkeys([item.default, *item.values]))
 
 
 def _row(item: Any) -> HyperparameterRow:

@@ -2,13 +2,15 @@
 
 Every tunable key takes one of three forms, each mapped later onto a keras-tuner type:
 a plain scalar (``Fixed``), ``{values: [...]}`` (``Choice``) or ``{min, max, step, sampling}``
-(``Int`` for integer keys, ``Float`` for real-valued ones).
+(``Int`` for integer keys, ``Float`` for real-valued ones). Each enumerated setting is one ``Literal``
+with its tuple of names derived from it; every field carries the description that the published JSON
+Schema (``tuner.space.json_schema``) shows in editors.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Generic, Literal, TypeVar, Union
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union, get_args
 
 from pydantic import (
     BaseModel,
@@ -19,16 +21,52 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from typing_extensions import TypeAliasType
 
 T = TypeVar("T")
 
 FIXED, CHOICE, RANGE, PER_BLOCK = "<fixed>", "<choice>", "<range>", "<per-block>"
 TUNABLE_KEYS = ("values", "min", "max", "step", "sampling")
-OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw", "nadam")
-MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")
-LOSSES = ("auto", "sparse_categorical_crossentropy", "binary_crossentropy", "hinge", "squared_hinge")
-BINARY_LOSSES = ("binary_crossentropy", "hinge", "squared_hinge")
-REPORTED_METRICS = ("loss", "val_loss", "accuracy", "val_accuracy")
+
+MomentumOptimizer = Literal["sgd", "rmsprop"]
+Optimizer = Literal["adam", MomentumOptimizer, "adamw", "nadam"]
+BinaryLoss = Literal["binary_crossentropy", "hinge", "squared_hinge"]
+Loss = Literal["auto", "sparse_categorical_crossentropy", BinaryLoss]
+Metric = Literal["loss", "val_loss", "accuracy", "val_accuracy"]
+PathSource = Literal["npz", "directory"]
+Source = Literal["digits", PathSource, "shapes", "mnist", "fashion_mnist", "cifar10", "cifar100"]
+Algorithm = Literal["random", "bayesian", "hyperband", "grid"]
+Pooling = Literal["max", "avg", "none"]
+Sampling = Literal["linear", "log", "reverse_log"]
+ColorMode = Literal["grayscale", "rgb"]
+LabelMode = Literal["auto", "binary", "multiclass"]
+Direction = Literal["min", "max"]
+Grouping = Literal["cross", "corner"]
+JitCompile = Literal["auto", True, False]
+
+MOMENTUM_OPTIMIZERS = get_args(MomentumOptimizer)
+OPTIMIZERS = get_args(Optimizer)
+BINARY_LOSSES = get_args(BinaryLoss)
+LOSSES = get_args(Loss)
+REPORTED_METRICS = get_args(Metric)
+PATH_SOURCES = get_args(PathSource)
+SOURCES = get_args(Source)
+ALGORITHMS = get_args(Algorithm)
+POOLINGS = get_args(Pooling)
+SAMPLINGS = get_args(Sampling)
+COLOR_MODES = get_args(ColorMode)
+LABEL_MODES = get_args(LabelMode)
+DIRECTIONS = get_args(Direction)
+GROUPINGS = get_args(Grouping)
+JIT_COMPILE_MODES = get_args(JitCompile)
+
+# Named aliases: the JSON Schema gets one definition per name (``Choice_PositiveInt_``), not pydantic's
+# rendering of the constraints.
+PositiveInt = TypeAliasType("PositiveInt", Annotated[int, Field(ge=1)])
+NonNegativeInt = TypeAliasType("NonNegativeInt", Annotated[int, Field(ge=0)])
+Rate = TypeAliasType("Rate", Annotated[float, Field(ge=0.0, lt=1.0)])
+PositiveFloat = TypeAliasType("PositiveFloat", Annotated[float, Field(gt=0.0)])
+Momentum = TypeAliasType("Momentum", Annotated[float, Field(ge=0.0, lt=1.0)])
 
 
 class Strict(BaseModel):
@@ -40,7 +78,7 @@ class Strict(BaseModel):
 class Choice(Strict, Generic[T]):
     """``{values: [...]}``: keras-tuner ``Choice``."""
 
-    values: list[T] = Field(min_length=1)
+    values: list[T] = Field(min_length=1, description="The distinct values to choose from (keras-tuner Choice).")
 
     @field_validator("values")
     @classmethod
@@ -53,10 +91,15 @@ class Choice(Strict, Generic[T]):
 class Range(Strict, Generic[T]):
     """``{min, max, step, sampling}``: keras-tuner ``Int`` or ``Float``."""
 
-    min: T
-    max: T
-    step: T | None = None
-    sampling: Literal["linear", "log", "reverse_log"] = "linear"
+    min: T = Field(description="The smallest value; the default a grid search starts from.")
+    max: T = Field(description="The largest value (inclusive).")
+    step: T | None = Field(
+        default=None,
+        description="Distance between values; a stepless real range is gridded at its minimum and ten quantiles.",
+    )
+    sampling: Sampling = Field(
+        default="linear", description="linear | log | reverse_log: how values are spread between min and max."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Range[T]:
@@ -108,39 +151,54 @@ def _tunable(scalar: Any, numeric: bool, per_block: bool = False) -> Any:
     return Annotated[Union[tuple(members)], Discriminator(discriminator)]  # noqa: UP007 (built at run time)
 
 
-PositiveInt = Annotated[int, Field(ge=1)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
-Rate = Annotated[float, Field(ge=0.0, lt=1.0)]
-PositiveFloat = Annotated[float, Field(gt=0.0)]
-Momentum = Annotated[float, Field(ge=0.0, lt=1.0)]
-
-
-SOURCES = ("digits", "npz", "directory", "shapes", "mnist", "fashion_mnist", "cifar10", "cifar100")
-GROUPINGS = ("cross", "corner")
 SHAPES_ONLY = ("samples", "grouping", "noise")
 
 
 class DataSpec(Strict):
     """Where the labelled images come from, how many are used, and how they are split."""
 
-    source: Literal[SOURCES]
-    path: str | None = None
-    image_size: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)] = [32, 32]
-    color_mode: Literal["grayscale", "rgb"] = "grayscale"
-    labels: Literal["auto", "binary", "multiclass"] = "auto"
-    limit: PositiveInt | None = None
-    validation_split: float = Field(default=0.2, gt=0.0, lt=1.0)
-    test_split: float = Field(default=0.0, ge=0.0, lt=1.0)
-    # Options of the generated shapes source; None means the generator's default.
-    samples: Annotated[int, Field(ge=2)] | None = None
-    grouping: Literal[GROUPINGS] | None = None
-    noise: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    source: Source = Field(
+        description="The images: digits (bundled) | npz | directory | shapes (generated)"
+        " | mnist | fashion_mnist | cifar10 | cifar100."
+    )
+    path: str | None = Field(
+        default=None,
+        description="npz: a .npz file; directory: one sub-folder per class. Relative to the space file.",
+    )
+    image_size: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)] = Field(
+        default=[32, 32], description="directory and shapes: the images' [height, width]."
+    )
+    color_mode: ColorMode = Field(default="grayscale", description="directory only: grayscale (1 channel) | rgb (3).")
+    labels: LabelMode = Field(
+        default="auto",
+        description="auto | binary | multiclass: binary = one real output and ±1 targets (two classes only);"
+        " auto picks binary for two classes.",
+    )
+    limit: PositiveInt | None = Field(default=None, description="Use only the first N samples, for quick runs.")
+    validation_split: float = Field(
+        default=0.2, gt=0.0, lt=1.0, description="Share of the samples keras-tuner ranks trials on."
+    )
+    test_split: float = Field(
+        default=0.0,
+        ge=0.0,
+        lt=1.0,
+        description="Share held out as a test set, never seen by the search; the top trials are scored on it.",
+    )
+    samples: Annotated[int, Field(ge=2)] | None = Field(
+        default=None, description="shapes only: number of images (default 2000)."
+    )
+    grouping: Grouping | None = Field(
+        default=None, description="shapes only: the grouping to detect, cross | corner (default cross)."
+    )
+    noise: Annotated[float, Field(ge=0.0, le=1.0)] | None = Field(
+        default=None, description="shapes only: standard deviation of the Gaussian pixel noise (default 0.1)."
+    )
 
     @model_validator(mode="after")
     def _options_match_source(self) -> DataSpec:
-        if self.source in ("npz", "directory") and not self.path:
+        if self.source in PATH_SOURCES and not self.path:
             raise ValueError(f"path: is required for source {self.source}")
-        if self.source not in ("npz", "directory") and self.path:
+        if self.source not in PATH_SOURCES and self.path:
             raise ValueError("path: is only read for source npz or directory")
         for key in SHAPES_ONLY:
             if self.source != "shapes" and getattr(self, key) is not None:
@@ -153,28 +211,53 @@ class DataSpec(Strict):
 class ModelSpec(Strict):
     """The CNN family: conv blocks, then an optional dense layer, then the readout."""
 
-    conv_blocks: _tunable(PositiveInt, numeric=True) = Field(default={"min": 1, "max": 3}, validate_default=True)
+    conv_blocks: _tunable(PositiveInt, numeric=True) = Field(
+        default={"min": 1, "max": 3}, validate_default=True, description="Depth: the number of conv blocks."
+    )
     # A list fixes each block's filters (as ``tuner export`` writes them); other forms apply to every block.
     filters: _tunable(PositiveInt, numeric=True, per_block=True) = Field(
-        default={"values": [8, 16, 32, 64]}, validate_default=True
+        default={"values": [8, 16, 32, 64]},
+        validate_default=True,
+        description="Conv filters, drawn separately for every block (filters_0, filters_1, ...);"
+        " a list fixes them block by block.",
     )
-    kernel_size: _tunable(PositiveInt, numeric=True) = 3
-    pooling: _tunable(Literal["max", "avg", "none"], numeric=False) = "max"
-    batch_norm: _tunable(bool, numeric=False) = False
-    dropout: _tunable(Rate, numeric=True) = Field(default={"min": 0.0, "max": 0.5, "step": 0.1}, validate_default=True)
-    dense_units: _tunable(NonNegativeInt, numeric=True) = Field(default={"values": [0, 64]}, validate_default=True)
+    kernel_size: _tunable(PositiveInt, numeric=True) = Field(default=3, description="Side of the square conv kernels.")
+    pooling: _tunable(TypeAliasType("Pooling", Pooling), numeric=False) = Field(
+        default="max", description="max | avg | none, after each block while the feature map is larger than 1 pixel."
+    )
+    batch_norm: _tunable(bool, numeric=False) = Field(
+        default=False, description="Batch normalisation after each convolution."
+    )
+    dropout: _tunable(Rate, numeric=True) = Field(
+        default={"min": 0.0, "max": 0.5, "step": 0.1},
+        validate_default=True,
+        description="Dropout rate after the conv features, in [0, 1).",
+    )
+    dense_units: _tunable(NonNegativeInt, numeric=True) = Field(
+        default={"values": [0, 64]},
+        validate_default=True,
+        description="Units of the dense layer before the readout; 0 = straight from the conv features to the readout.",
+    )
 
 
 class OptimizerSpec(Strict):
     """The optimiser and its settings; momentum only exists for sgd and rmsprop."""
 
-    name: _tunable(Literal[OPTIMIZERS], numeric=False) = Field(
-        default={"values": ["adam", "sgd"]}, validate_default=True
+    name: _tunable(TypeAliasType("Optimizer", Optimizer), numeric=False) = Field(
+        default={"values": ["adam", "sgd"]},
+        validate_default=True,
+        description="adam | sgd | rmsprop | adamw | nadam.",
     )
     learning_rate: _tunable(PositiveFloat, numeric=True) = Field(
-        default={"min": 1e-4, "max": 1e-1, "sampling": "log"}, validate_default=True
+        default={"min": 1e-4, "max": 1e-1, "sampling": "log"},
+        validate_default=True,
+        description="The optimiser's learning rate, > 0.",
     )
-    momentum: _tunable(Momentum, numeric=True) = Field(default={"min": 0.0, "max": 0.9}, validate_default=True)
+    momentum: _tunable(Momentum, numeric=True) = Field(
+        default={"min": 0.0, "max": 0.9},
+        validate_default=True,
+        description="Only for sgd and rmsprop (a conditional hyperparameter), in [0, 1).",
+    )
 
     @model_validator(mode="after")
     def _momentum_is_used(self) -> OptimizerSpec:
@@ -187,33 +270,58 @@ class OptimizerSpec(Strict):
 class TrainingSpec(Strict):
     """How each candidate is trained."""
 
-    epochs: _tunable(PositiveInt, numeric=True) = 10
-    batch_size: _tunable(PositiveInt, numeric=True) = Field(default={"values": [32, 64]}, validate_default=True)
-    loss: _tunable(Literal[LOSSES], numeric=False) = "auto"
-    early_stopping: NonNegativeInt = 3
-    # Each restart trains the same configuration from another seed; reports rank by the mean objective.
-    restarts: PositiveInt = 1
-    # GPU settings: float16 compute with float32 readout, and Keras' XLA switch ("auto": Keras decides).
-    mixed_precision: bool = False
-    jit_compile: Literal["auto", True, False] = "auto"
+    epochs: _tunable(PositiveInt, numeric=True) = Field(
+        default=10, description="Epochs per trial; with hyperband, the maximum, one number."
+    )
+    batch_size: _tunable(PositiveInt, numeric=True) = Field(
+        default={"values": [32, 64]}, validate_default=True, description="Samples per gradient step."
+    )
+    loss: _tunable(TypeAliasType("Loss", Loss), numeric=False) = Field(
+        default="auto",
+        description="auto | sparse_categorical_crossentropy | binary_crossentropy | hinge | squared_hinge;"
+        " auto: binary_crossentropy for binary labels, sparse_categorical_crossentropy otherwise.",
+    )
+    early_stopping: NonNegativeInt = Field(default=3, description="Patience in epochs on the objective; 0 = off.")
+    restarts: PositiveInt = Field(
+        default=1, description="Train each configuration N times from different seeds; rank by the mean."
+    )
+    mixed_precision: bool = Field(default=False, description="GPU: float16 compute with a float32 readout.")
+    jit_compile: JitCompile = Field(
+        default="auto", description="auto | true | false: XLA compilation (auto: Keras decides)."
+    )
 
 
 class Objective(Strict):
     """The metric keras-tuner ranks trials by, and whether lower or higher is better."""
 
-    name: Literal[REPORTED_METRICS]
-    direction: Literal["min", "max"]
+    name: Metric = Field(description="The metric to rank by: loss | val_loss | accuracy | val_accuracy.")
+    direction: Direction = Field(description="min | max: whether lower or higher is better.")
+
+
+def _objective_or_metric(schema: dict[str, Any]) -> None:
+    """Publish the shorthand ``_objective_shorthand`` reads: a metric name alone is an objective too."""
+    objective = {key: schema.pop(key) for key in ("$ref", "allOf") if key in schema}
+    schema["anyOf"] = [objective, {"enum": list(REPORTED_METRICS)}]
 
 
 class SearchSpec(Strict):
     """Which keras-tuner algorithm explores the space, towards which objective, for how long."""
 
-    algorithm: Literal["random", "bayesian", "hyperband", "grid"] = "random"
-    objective: Objective = Objective(name="val_loss", direction="min")
-    max_trials: PositiveInt = 20
-    max_consecutive_failures: PositiveInt = 3
-    # bayesian only: random trials before the oracle models the space (default: tuner.bayesian.initial_points)
-    initial_points: PositiveInt | None = None
+    algorithm: Algorithm = Field(default="random", description="random | bayesian | hyperband | grid.")
+    objective: Objective = Field(
+        default=Objective(name="val_loss", direction="min"),
+        description="A metric name (losses minimised, accuracies maximised) or {name: ..., direction: min|max}.",
+        json_schema_extra=_objective_or_metric,
+    )
+    max_trials: PositiveInt = Field(default=20, description="The most configurations to try.")
+    max_consecutive_failures: PositiveInt = Field(
+        default=3, description="Stop when this many trials in a row failed (NaN loss, out of memory)."
+    )
+    initial_points: PositiveInt | None = Field(
+        default=None,
+        description="bayesian only: random trials before it models the space"
+        " (default: three per tunable hyperparameter, at most a quarter of max_trials, at least 3).",
+    )
 
     @field_validator("objective", mode="before")
     @classmethod
@@ -231,13 +339,15 @@ RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 class Spec(Strict):
     """A whole search space, validated: everything downstream trusts it."""
 
-    name: str
-    seed: NonNegativeInt = 42
-    data: DataSpec
-    model: ModelSpec = ModelSpec()
-    optimizer: OptimizerSpec = OptimizerSpec()
-    training: TrainingSpec = TrainingSpec()
-    search: SearchSpec = SearchSpec()
+    name: str = Field(description="Run name: results go to <runs-dir>/<name>/ (default: the space file's name).")
+    seed: NonNegativeInt = Field(default=42, description="One seed drives sampling, weight init and shuffling.")
+    data: DataSpec = Field(description="Where the labelled images come from and how they are split.")
+    model: ModelSpec = Field(default=ModelSpec(), description="The CNN family searched over.")
+    optimizer: OptimizerSpec = Field(default=OptimizerSpec(), description="The optimiser and its settings.")
+    training: TrainingSpec = Field(default=TrainingSpec(), description="Epochs, batches, loss and restarts per trial.")
+    search: SearchSpec = Field(
+        default=SearchSpec(), description="The keras-tuner algorithm, its objective and its budget."
+    )
 
     @field_validator("name")
     @classmethod
@@ -249,22 +359,30 @@ class Spec(Strict):
             )
         return name
 
+    # One validator per cross-section rule; pydantic runs them in this order and reports the first failure.
     @model_validator(mode="after")
-    def _consistent(self) -> Spec:
+    def _hyperband_epochs_are_one_number(self) -> Spec:
         if self.search.algorithm == "hyperband" and not isinstance(self.training.epochs, int):
             raise ValueError("training.epochs: hyperband schedules epochs itself; give the maximum as one number")
+        return self
+
+    @model_validator(mode="after")
+    def _initial_points_only_for_bayesian(self) -> Spec:
         if self.search.initial_points is not None and self.search.algorithm != "bayesian":
             raise ValueError("search.initial_points: only the bayesian algorithm has a random start to size")
-        if self.search.algorithm == "grid":
-            for key, value in tunables(self).items():
-                used = key != "optimizer.momentum" or set(options(self.optimizer.name)) & set(MOMENTUM_OPTIMIZERS)
-                if used and isinstance(value, Range) and value.step is None and isinstance(value.min, float):
-                    raise ValueError(f"{key}: a grid needs a step for a real-valued range")
+        return self
+
+    @model_validator(mode="after")
+    def _per_block_filters_cover_the_deepest_model(self) -> Spec:
         if isinstance(self.model.filters, list) and len(self.model.filters) < largest(self.model.conv_blocks):
             raise ValueError(
                 f"model.filters: gives {len(self.model.filters)} per-block values but conv_blocks can be"
                 f" {largest(self.model.conv_blocks)}; give one per block"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _loss_objective_needs_one_loss(self) -> Spec:
         if self.search.objective.name.endswith("loss") and not isinstance(self.training.loss, str):
             raise ValueError(
                 "training.loss: losses of different kinds cannot be ranked by one loss objective;"
