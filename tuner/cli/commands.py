@@ -187,6 +187,14 @@ def validate(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def schema(args: argparse.Namespace, console: Console) -> int:
+    """``tuner schema``: the space file's JSON Schema (draft 2020-12), for editors' completion and checking."""
+    from tuner.space.json_schema import space_json_schema_text
+
+    sys.stdout.write(space_json_schema_text())
+    return 0
+
+
 def report(args: argparse.Namespace, console: Console) -> int:
     """Rank a run, write both reports and print the top trials; never imports TensorFlow."""
     from tuner.reports.terminal import as_text, top_table

@@ -125,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--output", type=Path, default=Path("best.keras"), help="the .keras file to write (default: best.keras)"
     )
+    schema = subcommands.add_parser("schema", help="print the JSON Schema of the space file, for editors")
+    schema.set_defaults(handler=commands.schema)
     return parser
 
 
