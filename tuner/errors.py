@@ -6,6 +6,7 @@ They are plain exceptions: they pickle (a worker's error can cross a process bou
 
 from __future__ import annotations
 
+import signal
 from typing import ClassVar
 
 __all__ = [
@@ -15,8 +16,10 @@ __all__ = [
     "NotReproducibleError",
     "RunBusyError",
     "RunFormatError",
+    "SearchHungUpError",
     "SearchInterruptedError",
     "SearchStoppedError",
+    "SearchTerminatedError",
     "TrialsFailedError",
     "TunerError",
     "WorkersFailedError",
@@ -98,9 +101,36 @@ class AddressInUseError(TunerError):
 
 
 class SearchInterruptedError(TunerError):
-    """Ctrl-C: the search stopped at a safe point; the same command resumes it."""
+    """Ctrl-C: the search stopped at a safe point; the same command resumes it.
+
+    Each stop signal has its own kind, ending with the code a shell gives a process that signal ended (128 + it).
+    """
 
     exit_code = 130
+    signum: ClassVar[int] = signal.SIGINT
+    reason: ClassVar[str] = "interrupted"
+
+
+class SearchTerminatedError(SearchInterruptedError):
+    """SIGTERM (kill, timeout, systemd, CI runners, Kubernetes): stopped at a safe point, as on Ctrl-C."""
+
+    exit_code = 143
+    signum = signal.SIGTERM
+    reason = "terminated"
+
+
+class SearchHungUpError(SearchInterruptedError):
+    """SIGHUP (the terminal or the SSH session closed): stopped at a safe point, as on Ctrl-C."""
+
+    exit_code = 129
+    signum = signal.SIGHUP
+    reason = "hung up"
+
+
+# The signals that stop a search at its next safe point, each with the error the command ends with.
+STOP_SIGNALS: dict[int, type[SearchInterruptedError]] = {
+    kind.signum: kind for kind in (SearchInterruptedError, SearchTerminatedError, SearchHungUpError)
+}
 
 
 def format_error(file: str, line: int | None, key: str, message: str) -> str:

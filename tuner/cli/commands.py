@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import os
 import shlex
+import signal
 import sys
 from collections.abc import Iterator
 from importlib import resources
@@ -16,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tuner.engine.quiet import import_tensorflow_quietly
-from tuner.errors import InputError, SearchInterruptedError, TunerError
+from tuner.errors import STOP_SIGNALS, InputError, SearchInterruptedError, TunerError
 from tuner.parallel.cluster import Address
 from tuner.rundir import layout
 from tuner.space.loading import load_spec
@@ -76,16 +77,20 @@ def search(args: argparse.Namespace, console: Console) -> int:
             import_tensorflow_quietly()
         try:
             return _search(args, spec, space, console)
-        except KeyboardInterrupt:
-            raise SearchInterruptedError(_interrupted(args, spec)) from None
+        except KeyboardInterrupt as stop:
+            kind = _stopped_by(stop)
+            raise kind(_interrupted(args, spec, kind.reason)) from None
 
 
-def _interrupted(args: argparse.Namespace, spec: Spec) -> str:
-    """Where an interrupted search left its run and the command that resumes it (never with --overwrite)."""
-    if args.command != "search":
-        return "interrupted"
+def _stopped_by(stop: KeyboardInterrupt) -> type[SearchInterruptedError]:
+    """The error for the signal that stopped a command: the stop handler's own signal, else a plain Ctrl-C."""
+    return STOP_SIGNALS.get(getattr(stop, "signum", signal.SIGINT), SearchInterruptedError)
+
+
+def _interrupted(args: argparse.Namespace, spec: Spec, reason: str) -> str:
+    """Where a stopped search or chief left its run and the command that resumes it (never with --overwrite)."""
     resume = shlex.join(["tuner", *(arg for arg in args.argv if arg != "--overwrite")])
-    return f"interrupted; completed trials are saved in {args.runs_dir / spec.name}; resume with: {resume}"
+    return f"{reason}; completed trials are saved in {args.runs_dir / spec.name}; resume with: {resume}"
 
 
 def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console) -> int:
@@ -151,15 +156,25 @@ def _launch(args: argparse.Namespace, spec: Spec, space: Path, console: Console,
 
 def worker(args: argparse.Namespace, console: Console) -> int:
     """``tuner worker``: join a chief and train the trials it hands out until it says stop."""
-    from tuner.parallel.cluster import default_tuner_id
+    from tuner.parallel.cluster import LOCAL_WORKER, default_tuner_id, hide_grpc_notes
 
     with space_of(args) as (spec, space):
         if not args.verbose:
+            hide_grpc_notes()
             import_tensorflow_quietly()
         from tuner.parallel.worker import run_worker
 
         tuner_id = args.id or default_tuner_id(os.environ)
-        run_worker(spec, space.parent, args.runs_dir, args.chief, tuner_id, args.threads, args.verbose)
+        try:
+            run_worker(spec, space.parent, args.runs_dir, args.chief, tuner_id, args.threads, args.verbose)
+        except KeyboardInterrupt as stop:
+            kind = _stopped_by(stop)
+            if LOCAL_WORKER in os.environ:  # stopped with its launcher, which says so in one line
+                return kind.exit_code
+            raise kind(
+                f"{kind.reason}; any trial it was training is run again when a worker with id {tuner_id}"
+                " next asks the chief for one"
+            ) from None
     return 0
 
 

@@ -14,7 +14,10 @@ from typing import Any
 
 import keras_tuner
 from keras_tuner.src import protos  # the gRPC service the chief registers its servicer on
-from keras_tuner.src.distribute import oracle_chief  # the servicer and keras-tuner's own "chief may exit" test
+from keras_tuner.src.distribute import (
+    oracle_chief,  # the servicer and keras-tuner's own "chief may exit" test
+    oracle_client,  # a worker's client of the chief's oracle, to route its requests
+)
 from keras_tuner.src.engine.tuner_utils import SaveBestEpoch  # the best-epoch checkpoint callback, to replace it
 from keras_tuner.src.tuners.gridsearch import LinkedList  # the grid oracle's walk, kept only in memory
 
@@ -30,7 +33,9 @@ __all__ = [
     "is_worker",
     "missing",
     "oracle_state_file",
+    "oracle_stub",
     "restore_grid_walk",
+    "route_oracle_requests",
     "serve_oracle",
     "stop_requested",
     "trial_dir",
@@ -58,9 +63,14 @@ PRIVATE_ATTRIBUTES: tuple[tuple[str, str, str], ...] = (
     ("GridSearchOracle", "_populate_next", "the trials the grid continues from, rebuilt on resume"),
     ("OracleServicer", "stop_triggered", "set once the oracle has told a worker to stop"),
 )
+# Attributes set in __init__ of a class that needs a chief to build one: looked for in the code of its __init__.
+PRIVATE_CLIENT_ATTRIBUTES: tuple[tuple[type, str, str], ...] = (
+    (oracle_client.OracleClient, "stub", "replaced: a worker's requests go through one that notices a chief gone"),
+)
 PRIVATE_FUNCTIONS: tuple[tuple[Any, str, str], ...] = (
     (oracle_chief, "exit_chief", "keras-tuner's own end condition: no trial running, every worker told to stop"),
     (protos.get_service_grpc(), "add_OracleServicer_to_server", "registers the servicer on a gRPC server"),
+    (protos.get_service_grpc(), "OracleStub", "the client of the oracle service a worker's requests go through"),
 )
 
 
@@ -74,6 +84,11 @@ def missing() -> list[str]:
     """The private names this project needs that the installed keras-tuner lacks, as ``Owner.name``."""
     absent = [f"{owner.__name__}.{name}" for owner, name, _ in PRIVATE_METHODS if not hasattr(owner, name)]
     absent += [f"{owner}.{name}" for owner, name, _ in PRIVATE_ATTRIBUTES if not hasattr(_fresh(owner), name)]
+    absent += [
+        f"{owner.__name__}.{name}"
+        for owner, name, _ in PRIVATE_CLIENT_ATTRIBUTES
+        if name not in owner.__init__.__code__.co_names
+    ]
     absent += [f"{module.__name__}.{name}" for module, name, _ in PRIVATE_FUNCTIONS if not hasattr(module, name)]
     return absent
 
@@ -183,6 +198,19 @@ def serve_oracle(oracle: keras_tuner.Oracle, server: Any) -> Any:
     servicer = oracle_chief.OracleServicer(oracle)
     protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
     return servicer
+
+
+def oracle_stub(channel: Any) -> Any:
+    """keras-tuner's gRPC client of the oracle service, on ``channel``."""
+    return protos.get_service_grpc().OracleStub(channel)
+
+
+def route_oracle_requests(tuner: keras_tuner.Tuner, stub: Any) -> None:
+    """Send a worker's requests to the chief through ``stub``, in place of the one keras-tuner's client built.
+
+    keras-tuner calls each of the stub's methods as ``stub.Method(request, wait_for_ready=..., timeout=...)``.
+    """
+    tuner.oracle.stub = stub
 
 
 def stop_requested(servicer: Any) -> bool:

@@ -5,7 +5,8 @@ and, once the oracle has stopped handing out trials, checks for the end only eve
 the same ``OracleServicer`` on a chosen address and checks keras-tuner's own end condition
 (``exit_chief``: no trial running, every worker told to stop) every tenth of a second. The progress
 bar moves as each trial ends; results.csv and report.html are rebuilt at most every REPORT_SECONDS,
-since workers wait for the oracle's lock meanwhile, and always at the end.
+since workers wait for the oracle's lock meanwhile, and always at the end. A stop signal (Ctrl-C,
+SIGTERM, SIGHUP) ends the serving loop between two checks; the oracle has saved every change already.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import keras_tuner
 from tuner.compat import keras_tuner as kt_compat
 from tuner.data.dataset import Dataset
 from tuner.engine.failures import stop_if_failing
+from tuner.engine.interrupt import StopOnCtrlC
 from tuner.engine.listener import Listener, SilentListener
 from tuner.engine.resume import prepare_run_dir
 from tuner.engine.search import SearchResult, finish, load_task, make_tuner
@@ -73,20 +75,34 @@ class OracleServer:
         """keras-tuner's own end condition: the oracle has said stop and no worker holds a trial."""
         return kt_compat.stop_requested(self.servicer) and kt_compat.chief_may_exit(self.oracle)
 
-    def serve(self, run_dir: Path, listener: Listener, workers_gone: Callable[[], bool] = lambda: False) -> None:
+    def serve(
+        self,
+        run_dir: Path,
+        listener: Listener,
+        workers_gone: Callable[[], bool] = lambda: False,
+        stop: Callable[[], None] = lambda: None,
+    ) -> None:
         """Answer workers until the search is done, reporting each ended trial.
 
         ``workers_gone`` is asked between checks (a local launcher restarts dead workers there) and
-        says when no worker is left to finish the search.
+        says when no worker is left to finish the search; ``stop`` is called there too, and raises to end
+        the search (a stop signal: every change of the oracle is saved as it happens).
         """
         seen = len(self.oracle.end_order)
         listener.started(_budget(self.oracle), seen)
         # keras-tuner 1.4.8 prints a value on stdout each time it encodes a conditional hyperparameter
         # for gRPC (a leftover debug print in conditions.Parent.to_proto); only --verbose shows it.
         with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(sys.stdout if self.verbose else devnull):
-            self._serve(run_dir, listener, seen, workers_gone)
+            self._serve(run_dir, listener, seen, workers_gone, stop)
 
-    def _serve(self, run_dir: Path, listener: Listener, seen: int, workers_gone: Callable[[], bool]) -> None:
+    def _serve(
+        self,
+        run_dir: Path,
+        listener: Listener,
+        seen: int,
+        workers_gone: Callable[[], bool],
+        stop: Callable[[], None],
+    ) -> None:
         reported = set(self.oracle.end_order)
         unwritten, written_at = False, time.monotonic()
         try:
@@ -101,6 +117,7 @@ class OracleServer:
                 stop_if_failing(self.oracle, run_dir)
                 if self.done():
                     return  # the caller writes the final reports
+                stop()
                 # Workers leave once the oracle says stop, so with all gone, done() decides success.
                 if workers_gone() and not self.done():
                     raise WorkersFailedError(
@@ -179,8 +196,8 @@ def run_chief(
     """Serve a search to workers that join over the network, until its last trial has ended."""
     started = time.perf_counter()
     run_dir = runs_dir / spec.name
-    with RunLock(run_dir):
+    with StopOnCtrlC() as stop, RunLock(run_dir):
         tuner, data = open_chief(spec, base_dir, runs_dir, overwrite, verbose)
         with OracleServer(tuner.oracle, address, verbose) as server:
-            server.serve(run_dir, listener or SilentListener())
+            server.serve(run_dir, listener or SilentListener(), stop=stop.check)
         return finish(tuner, data, run_dir, started)

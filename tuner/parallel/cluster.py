@@ -17,6 +17,8 @@ from pathlib import Path
 TUNER_ID = "KERASTUNER_TUNER_ID"
 ORACLE_IP = "KERASTUNER_ORACLE_IP"
 ORACLE_PORT = "KERASTUNER_ORACLE_PORT"
+# Set for the workers of ``tuner search --workers``: stopped with their launcher, they leave the telling to it.
+LOCAL_WORKER = "TUNER_LOCAL_WORKER"
 LOOPBACK = "127.0.0.1"
 # A GPU TensorFlow can use shows up as one of these (NVIDIA's driver, AMD's ROCm driver).
 GPU_DEVICE_FILES = ("/proc/driver/nvidia/gpus", "/dev/nvidia0", "/dev/nvidiactl", "/dev/kfd")
@@ -84,6 +86,14 @@ def worker_environment(base: Mapping[str, str], chief: Address, slot: WorkerSlot
     if slot.gpu is not None:
         environ["CUDA_VISIBLE_DEVICES"] = slot.gpu
     return environ
+
+
+def hide_grpc_notes() -> None:
+    """Keep gRPC's INFO notes (a chief stopping mid-request: "Got goaway") off a worker's stderr.
+
+    gRPC reads GRPC_VERBOSITY once, when it is imported, so this must run first; a value the user set is kept.
+    """
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
 
 def free_port(host: str = LOOPBACK) -> int:

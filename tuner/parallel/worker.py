@@ -2,16 +2,23 @@
 
 The worker trains and records exactly as a one-process search does (``tuner.search``); keras-tuner
 turns its oracle into a gRPC client because ``KERASTUNER_*`` is set. A worker restarted under the
-same id is handed back the trial it was running, so a killed worker loses nothing.
+same id is handed back the trial it was running, so a killed worker loses nothing; a stop signal
+(Ctrl-C, SIGTERM, SIGHUP) ends it at the next safe point, with the same effect.
 """
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 import grpc
+import keras_tuner
 
+from tuner.compat import keras_tuner as kt_compat
 from tuner.engine.listener import SilentListener
 from tuner.engine.reproducible import enable_determinism
 from tuner.engine.resume import check_same_space
@@ -23,6 +30,9 @@ from tuner.rundir import layout
 from tuner.space.schema import Spec
 
 CHIEF_WAIT_SECONDS = 600
+# A chief started again on its address within this time is rejoined; after it, the worker gives up.
+CHIEF_LOST_SECONDS = 30.0
+POLL_SECONDS = 0.1
 IDLE_WAIT_SECONDS = 0.25
 RETRY_OPTIONS = [
     ("grpc.initial_reconnect_backoff_ms", 100),
@@ -49,6 +59,75 @@ class PatientWorker:
     def on_trial_begin(self, trial: object) -> None:
         self._asked = False
         super().on_trial_begin(trial)  # type: ignore[misc]
+
+
+class ChiefGone(keras_tuner.errors.FatalError):
+    """Raised from inside keras-tuner's search loop, which lets a FatalError through; run_worker reports it."""
+
+
+class ChiefLink:
+    """The stub a worker's requests to the chief go through: rejoins a restarted chief, gives up on one gone for good.
+
+    keras-tuner's own client waits up to an hour for a chief that is not listening, and lets gRPC's UNAVAILABLE
+    out of the search loop (a traceback) when the chief goes away during a request. Here a request interrupted
+    that way is sent again, and a request waits for a chief for as long as ``seconds``; after that the worker
+    stops. A stop signal that arrives meanwhile stops it at once: waiting is a safe point.
+    """
+
+    def __init__(self, chief: Address, stop: Callable[[], None], seconds: float = CHIEF_LOST_SECONDS) -> None:
+        self.chief = chief
+        self.stop = stop
+        self.seconds = seconds
+        self.ready = False
+        self.channel = grpc.insecure_channel(str(chief), options=RETRY_OPTIONS)
+        self.stub = kt_compat.oracle_stub(self.channel)
+        self.channel.subscribe(self._track, try_to_connect=True)
+
+    def __enter__(self) -> ChiefLink:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.channel.unsubscribe(self._track)
+        self.channel.close()
+
+    def _track(self, state: grpc.ChannelConnectivity) -> None:
+        self.ready = state is grpc.ChannelConnectivity.READY
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        return functools.partial(self._request, getattr(self.stub, name))
+
+    def _request(self, method: Any, request: Any, **options: Any) -> Any:
+        unreachable_since: float | None = None
+        call = method.future(request, **options)
+        try:
+            while True:
+                try:
+                    return call.result(timeout=POLL_SECONDS)
+                except grpc.FutureTimeoutError:
+                    pass
+                except grpc.RpcError as error:
+                    if error.code() is not grpc.StatusCode.UNAVAILABLE:
+                        raise ChiefGone(
+                            f"the chief at {self.chief} failed a request: {error.code().name}: {error.details()}"
+                        ) from None
+                    # The chief went away during the request: ask again, to be answered once a chief listens there.
+                    call = method.future(request, **options)
+                if self.ready:
+                    unreachable_since = None
+                    continue
+                unreachable_since = unreachable_since or time.monotonic()
+                self.stop()
+                if time.monotonic() - unreachable_since > self.seconds:
+                    raise ChiefGone(
+                        f"the chief at {self.chief} stopped answering and none listened there within"
+                        f" {self.seconds:.0f} s; start the chief again (the same command resumes its run),"
+                        " then this worker"
+                    )
+        except BaseException:
+            call.cancel()  # nothing once the call has ended
+            raise
 
 
 def wait_for_chief(chief: Address, seconds: float = CHIEF_WAIT_SECONDS) -> None:
@@ -81,4 +160,9 @@ def run_worker(
         )
     check_same_space(run_dir, spec)
     tuner = make_tuner(spec, data, run_dir, False, SilentListener(), mixins=(PatientWorker,))
-    search_data(tuner, data, verbose)
+    with ChiefLink(chief, tuner.ctrl_c.check) as link, tuner.ctrl_c:
+        kt_compat.route_oracle_requests(tuner, link)
+        try:
+            search_data(tuner, data, verbose)
+        except ChiefGone as gone:
+            raise ChiefUnreachableError(str(gone)) from None

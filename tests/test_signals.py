@@ -1,0 +1,126 @@
+"""SIGTERM and SIGHUP stop a search as Ctrl-C does, end its local workers, and a worker leaves a chief that is gone."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.helpers import tuner_executable, write_tiny_space
+from tuner.parallel.cluster import free_port
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="finds processes through /proc")
+
+
+def start(command: list[str]) -> subprocess.Popen[str]:
+    """Start the console script in the background, as a user's shell would."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [tuner_executable(), *command], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+
+
+def wait_for(condition, process: subprocess.Popen[str], seconds: float = 240) -> None:
+    """Poll ``condition`` while ``process`` runs; it must come true within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert process.poll() is None, f"the command ended first: {process.communicate()[1]}"
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def trials_trained(run_dir: Path) -> int:
+    """Trials whose training has ended: each leaves its history file."""
+    return len(list((run_dir / "history").glob("*.json")))
+
+
+def workers_of(space: Path) -> list[int]:
+    """Live ``tuner worker`` processes searching ``space``, from /proc (zombies have an empty command line)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"worker" in arguments and str(space.resolve()).encode() in arguments:
+            found.append(int(entry.name))
+    return found
+
+
+def assert_one_line(stderr: str, expected: str) -> None:
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines() == [expected]
+
+
+@pytest.mark.slow
+def test_sigterm_to_a_search_with_workers_saves_ends_its_workers_and_resumes(tmp_path):
+    space = write_tiny_space(tmp_path, search={"max_trials": 6}, training={"epochs": 3})
+    runs, run_dir = tmp_path / "runs", tmp_path / "runs" / "tiny"
+    command = ["search", str(space), "--workers", "2", "--runs-dir", str(runs), "--quiet"]
+    launcher = start(command)
+    wait_for(lambda: trials_trained(run_dir) >= 1 and len(workers_of(space)) == 2, launcher)
+    launcher.send_signal(signal.SIGTERM)
+    signalled = time.monotonic()
+    _, stderr = launcher.communicate(timeout=60)
+
+    assert launcher.returncode == 143
+    resume = f"tuner {' '.join(command)}"
+    assert_one_line(stderr, f"tuner: terminated; completed trials are saved in {run_dir}; resume with: {resume}")
+    while workers_of(space) and time.monotonic() - signalled < 10:
+        time.sleep(0.1)
+    assert workers_of(space) == [], "a worker outlived its launcher by 10 s"
+    assert len(pd.read_csv(run_dir / "results.csv")) < 6, "the search ended before it was stopped"
+
+    resumed = subprocess.run([tuner_executable(), *command], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert list(pd.read_csv(run_dir / "results.csv")["status"]) == ["completed"] * 6
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("signum", "code", "reason"),
+    [(signal.SIGTERM, 143, "terminated"), (signal.SIGHUP, 129, "hung up")],
+    ids=["SIGTERM", "SIGHUP"],
+)
+def test_sigterm_or_sighup_to_a_search_saves_and_resumes(signum, code, reason, tmp_path):
+    space = write_tiny_space(tmp_path, search={"max_trials": 3}, training={"epochs": 2})
+    runs, run_dir = tmp_path / "runs", tmp_path / "runs" / "tiny"
+    command = ["search", str(space), "--runs-dir", str(runs), "--quiet"]
+    process = start(command)
+    wait_for(lambda: trials_trained(run_dir) >= 1, process)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == code
+    resume = f"tuner {' '.join(command)}"
+    assert_one_line(stderr, f"tuner: {reason}; completed trials are saved in {run_dir}; resume with: {resume}")
+    resumed = subprocess.run([tuner_executable(), *command], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert list(pd.read_csv(run_dir / "results.csv")["status"]) == ["completed"] * 3
+
+
+@pytest.mark.slow
+def test_a_worker_whose_chief_is_gone_exits_7_in_one_line(tmp_path):
+    space = write_tiny_space(tmp_path, search={"max_trials": 6}, training={"epochs": 3})
+    runs, run_dir = tmp_path / "runs", tmp_path / "runs" / "tiny"
+    address = f"127.0.0.1:{free_port()}"
+    chief = start(["chief", str(space), "--port", address.rsplit(":", 1)[1], "--runs-dir", str(runs), "--quiet"])
+    worker = start(["worker", str(space), "--chief", address, "--id", "solo", "--runs-dir", str(runs)])
+    wait_for(lambda: trials_trained(run_dir) >= 1, worker)
+    chief.kill()
+    chief.communicate()
+    killed = time.monotonic()
+    _, stderr = worker.communicate(timeout=90)
+
+    assert worker.returncode == 7
+    assert time.monotonic() - killed < 60
+    assert_one_line(
+        stderr,
+        f"tuner: the chief at {address} stopped answering and none listened there within 30 s;"
+        " start the chief again (the same command resumes its run), then this worker",
+    )
