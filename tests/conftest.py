@@ -12,6 +12,14 @@ import pytest
 from tests.helpers import tuner_executable, write_space
 
 
+@pytest.fixture(autouse=True, scope="session")
+def image_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One image cache for the whole session (the console scripts the tests run inherit it): never ~/.cache."""
+    folder = tmp_path_factory.mktemp("tuner-cache")
+    os.environ["TUNER_CACHE"] = str(folder)
+    return folder
+
+
 @pytest.fixture
 def space_file(tmp_path: Path) -> Callable[..., Path]:
     """Write a space into tmp_path: ``space_file(text)``."""

@@ -31,9 +31,10 @@ def _png(path: Path) -> None:
 
 
 def _corrupt_image(folder: Path) -> None:
-    _png(folder / "images" / "cat" / "a.png")
-    (folder / "images" / "dog").mkdir()
-    (folder / "images" / "dog" / "b.png").write_bytes(b"not a png")
+    """The first image is broken: the one ``tuner validate`` reads (it lists the rest without decoding them)."""
+    _png(folder / "images" / "dog" / "b.png")
+    (folder / "images" / "cat").mkdir()
+    (folder / "images" / "cat" / "a.png").write_bytes(b"not a png")
 
 
 # Data files some cases need, made next to the case's YAML.

@@ -15,17 +15,18 @@ def test_digits_load_offline_as_scaled_nhwc():
     data = load_data(DataSpec(source="digits"), base_dir=None, seed=1)
     assert data.input_shape == (8, 8, 1)
     assert data.num_classes == 10
-    assert len(data.y_train) + len(data.y_val) == 1797
-    assert data.x_train.min() >= 0.0 and data.x_train.max() <= 1.0
+    assert len(data.train) + len(data.val) == 1797
+    # Stored as scikit-learn gives them (counts 0..16, one byte each); the model scales them.
+    assert data.images.dtype == np.uint8 and data.images.max() == 16 and data.pixel_scale == 1 / 16
 
 
 def test_split_is_seeded_and_stratified():
     first = load_data(DataSpec(source="digits"), None, seed=3)
     again = load_data(DataSpec(source="digits"), None, seed=3)
     other = load_data(DataSpec(source="digits"), None, seed=4)
-    assert np.array_equal(first.y_val, again.y_val)
-    assert not np.array_equal(first.y_val, other.y_val)
-    assert set(first.y_val) == set(range(10))
+    assert np.array_equal(first.val_rows, again.val_rows)
+    assert not np.array_equal(first.val_rows, other.val_rows)
+    assert set(first.val.labels) == set(range(10))
 
 
 def test_npz_path_is_read_relative_to_the_space_file(tmp_path):
@@ -33,8 +34,8 @@ def test_npz_path_is_read_relative_to_the_space_file(tmp_path):
     data = load_data(DataSpec(source="npz", path="set.npz", validation_split=0.2), tmp_path, seed=0)
     assert data.input_shape == (8, 8, 1)
     assert data.class_names == ("0", "1", "2")
-    assert len(data.y_val) == 6
-    assert data.x_train.dtype == np.float32 and data.x_train.max() <= 1.0
+    assert len(data.val) == 6
+    assert data.images.dtype == np.uint8 and data.pixel_scale == pytest.approx(1 / 255)
 
 
 def test_directory_classes_come_from_sub_folders(tmp_path):
@@ -81,11 +82,11 @@ def test_corrupt_image_is_named(tmp_path):
 
 def test_limit_keeps_the_first_samples():
     data = load_data(DataSpec(source="digits", limit=100, validation_split=0.2), None, seed=0)
-    assert len(data.y_train) + len(data.y_val) == 100
+    assert len(data.train) + len(data.val) == 100
     from sklearn.datasets import load_digits
 
-    first = (load_digits().images[:100] / 16.0).astype("float32")
-    pooled = np.concatenate([data.x_train, data.x_val])[..., 0]
+    first = load_digits().images[:100].astype("uint8")
+    pooled = np.concatenate([data.train.pixels(), data.val.pixels()])[..., 0]
     assert sorted(map(bytes, pooled)) == sorted(map(bytes, first))
 
 
@@ -93,29 +94,28 @@ def test_limit_drops_classes_that_no_longer_occur(tmp_path):
     np.savez(tmp_path / "set.npz", x=np.zeros((9, 4, 4)), y=np.array([3, 5, 3, 5, 3, 5, 9, 9, 9]))
     data = load_data(DataSpec(source="npz", path="set.npz", limit=6, validation_split=0.34), tmp_path, seed=0)
     assert data.class_names == ("3", "5")
-    assert set(data.y_train) | set(data.y_val) == {0, 1}
+    assert set(data.train.labels) | set(data.val.labels) == {0, 1}
 
 
 def test_test_split_is_held_out_seeded_and_fixed_by_validation_split():
     first = load_data(DataSpec(source="digits", validation_split=0.2, test_split=0.1), None, seed=5)
     other_val = load_data(DataSpec(source="digits", validation_split=0.3, test_split=0.1), None, seed=5)
-    assert len(first.y_test) == 180 and set(first.y_test) == set(range(10))
-    assert len(first.y_train) + len(first.y_val) + len(first.y_test) == 1797
-    assert np.array_equal(first.x_test, other_val.x_test)
-    rows = {bytes(image) for image in first.x_test}
-    assert not rows & {bytes(image) for image in np.concatenate([first.x_train, first.x_val])}
+    assert len(first.test) == 180 and set(first.test.labels) == set(range(10))
+    assert len(first.train) + len(first.val) + len(first.test) == 1797
+    assert np.array_equal(first.test_rows, other_val.test_rows)
+    assert not set(first.test_rows) & (set(first.train_rows) | set(first.val_rows))
 
 
 def test_no_test_split_means_an_empty_test_set():
     data = load_data(DataSpec(source="digits"), None, seed=0)
-    assert data.x_test.shape == (0, 8, 8, 1) and len(data.y_test) == 0
+    assert data.test.pixels().shape == (0, 8, 8, 1) and len(data.test) == 0
 
 
 def test_directory_order_takes_classes_in_turn_so_limit_keeps_both(tmp_path):
     make_image_folder(tmp_path / "images", classes=("cats", "dogs"), per_class=6)
     spec = DataSpec(source="directory", path="images", image_size=[10, 12], limit=4, validation_split=0.5)
     data = load_data(spec, tmp_path, seed=0)
-    assert sorted(np.concatenate([data.y_train, data.y_val]).tolist()) == [0, 0, 1, 1]
+    assert sorted(np.concatenate([data.train.labels, data.val.labels]).tolist()) == [0, 0, 1, 1]
 
 
 def test_plus_minus_one_npz_labels_map_minus_one_to_index_zero(tmp_path):
@@ -129,6 +129,6 @@ def test_shapes_source_is_balanced_binary_and_follows_the_run_seed():
     data = load_data(spec, None, seed=3)
     again = load_data(spec, None, seed=3)
     assert data.class_names == ("-1", "+1") and data.input_shape == (20, 25, 1)
-    assert int(np.concatenate([data.y_train, data.y_val]).sum()) == 50
-    assert np.array_equal(data.x_train, again.x_train)
-    assert not np.array_equal(data.x_train, load_data(spec, None, seed=4).x_train)
+    assert int(np.concatenate([data.train.labels, data.val.labels]).sum()) == 50
+    assert np.array_equal(data.train.pixels(), again.train.pixels())
+    assert not np.array_equal(data.train.pixels(), load_data(spec, None, seed=4).train.pixels())

@@ -30,7 +30,7 @@ def test_shapes_binary_is_the_notes_three_stage_hinge_model():
     assert (spec.model.conv_blocks.min, spec.model.conv_blocks.max) == (1, 3)
     assert spec.training.loss == "hinge"
     check = check_space(spec, BUNDLED)
-    assert check.num_classes == 2 and check.input_shape == (30, 30, 1)
+    assert len(check.class_counts) == 2 and check.input_shape == (30, 30, 1)
     assert {"filters_0", "filters_1", "filters_2"} <= {row.name for row in check.hyperparameters}
 
 
@@ -46,4 +46,4 @@ def test_folder_example_validates_next_to_a_folder_of_images(tmp_path):
     make_image_folder(tmp_path / "images", classes=("cats", "dogs", "owls"), per_class=10)
     spec, _ = load_spec(tmp_path / "folder.yaml")
     check = check_space(spec, tmp_path)
-    assert check.num_classes == 3 and check.input_shape == (64, 64, 3)
+    assert len(check.class_counts) == 3 and check.input_shape == (64, 64, 3)

@@ -127,6 +127,10 @@ class SearchHungUpError(SearchInterruptedError):
     reason = "hung up"
 
 
+class TunerWarning(UserWarning):
+    """Something tuner worked around (a cache it could not write, an image it skipped): the CLI shows one line."""
+
+
 # The signals that stop a search at its next safe point, each with the error the command ends with.
 STOP_SIGNALS: dict[int, type[SearchInterruptedError]] = {
     kind.signum: kind for kind in (SearchInterruptedError, SearchTerminatedError, SearchHungUpError)

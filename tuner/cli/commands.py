@@ -192,7 +192,8 @@ def validate(args: argparse.Namespace, console: Console) -> int:
         table.add_row(row.name, row.kind, row.values, row.condition)
     console.print(table)
     console.print(
-        f"data: {check.samples} images of shape {check.input_shape}, {check.num_classes} classes\n"
+        f"data: {check.samples} images of shape {check.input_shape}, {len(check.class_counts)} classes\n"
+        f"classes: {', '.join(f'{name} {count:,}' for name, count in check.class_counts.items())}\n"
         f"models: {check.smallest_params:,} parameters (smallest) to {check.largest_params:,} (largest)",
         highlight=False,
     )

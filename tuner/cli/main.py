@@ -8,14 +8,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from rich.console import Console
 
 from tuner.cli.parser import parse_arguments
 from tuner.engine.quiet import hide_gaussian_process_notes
-from tuner.errors import TunerError
+from tuner.errors import TunerError, TunerWarning
 
 # What a shell reports for a process ended by SIGINT.
 INTERRUPTED = 130
@@ -46,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200)
     if not getattr(args, "verbose", False):
         hide_gaussian_process_notes()
+    show_tuner_warnings_in_one_line()
     try:
         return args.handler(args, console)
     except TunerError as error:
@@ -54,6 +56,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("tuner: interrupted", file=sys.stderr)
         return INTERRUPTED
+
+
+def show_tuner_warnings_in_one_line() -> None:
+    """``tuner: warning: ...`` on stderr for tuner's own warnings; other libraries' warnings as Python shows them."""
+    python_style = warnings.showwarning
+
+    def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, TunerWarning):
+            print(f"tuner: warning: {message}", file=sys.stderr)
+        else:
+            python_style(message, category, *args, **kwargs)
+
+    warnings.showwarning = show
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The standard image datasets by name, as ``keras.datasets`` provides them, through its download cache.
+"""The standard image datasets by name, read from their original files: a folder the space names, or the
+files ``keras.datasets`` downloads into its cache.
 
 Files are fetched by Keras' own ``keras.utils.get_file`` with the names, origins and hashes
 ``keras.datasets`` uses, into the same cache (``$KERAS_HOME`` or ``~/.keras``), so either fills it for the
@@ -103,23 +104,71 @@ def keras_cache() -> Path:
     return (home if os.access(home, os.W_OK) else Path("/tmp")) / ".keras"
 
 
-def load_keras_dataset(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """All images of a keras dataset, its training set then its test set, as uint8 NHWC with class-index labels."""
-    cache = keras_cache()
-    if name == "mnist":
-        (x_train, y_train), (x_test, y_test) = _mnist_npz(fetch(MNIST, cache))
-    elif name == "fashion_mnist":
-        paths = [fetch(remote, cache) for remote in FASHION]
-        x_train, x_test = _idx_images(paths[1]), _idx_images(paths[3])
-        y_train, y_test = _idx_labels(paths[0]), _idx_labels(paths[2])
+@dataclass(frozen=True)
+class Parts:
+    """A standard dataset as published: its training and test images (uint8 NHWC) and class-index labels."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+
+
+# The original files each dataset is published as, by name inside ``data.path``.
+IDX_FILES = tuple(remote.fname for remote in FASHION)
+CIFAR_TRAIN = {"cifar10": tuple(f"data_batch_{index}" for index in range(1, 6)), "cifar100": ("train",)}
+CIFAR_TEST = {"cifar10": ("test_batch",), "cifar100": ("test",)}
+
+
+def dataset_files(name: str, folder: Path | None) -> tuple[Path, ...]:
+    """The files a standard dataset is read from: its original files in ``folder``, else Keras' download cache.
+
+    mnist: ``mnist.npz`` (Keras' packaging) or the four IDX files; fashion_mnist: the four IDX files (as
+    Debian's ``dataset-fashion-mnist`` installs them); cifar10 and cifar100: the python batches, in the
+    folder or in the folder the archive extracts to.
+    """
+    if folder is None:
+        cache = keras_cache()
+        if name == "mnist":
+            return (fetch(MNIST, cache),)
+        if name == "fashion_mnist":
+            return tuple(fetch(remote, cache) for remote in FASHION)
+        return _cifar_files(fetch(CIFAR[name], cache) / CIFAR_INNER[name], name, "data.source")
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder: data.path names the folder of the {name} files", key="data.path")
+    if name == "mnist" and (folder / MNIST.fname).is_file():
+        return (folder / MNIST.fname,)
+    if name in ("mnist", "fashion_mnist"):
+        return _named_files(folder, IDX_FILES, name, "data.path")
+    inner = folder / CIFAR_INNER[name]
+    return _cifar_files(inner if inner.is_dir() else folder, name, "data.path")
+
+
+def _named_files(folder: Path, names: tuple[str, ...], dataset: str, key: str) -> tuple[Path, ...]:
+    """``names`` inside ``folder``, all of which must be there."""
+    missing = [name for name in names if not (folder / name).is_file()]
+    if missing:
+        raise InputError(f"{folder} has no {missing[0]}: a {dataset} folder holds {', '.join(names)}", key=key)
+    return tuple(folder / name for name in names)
+
+
+def _cifar_files(folder: Path, name: str, key: str) -> tuple[Path, ...]:
+    return _named_files(folder, (*CIFAR_TRAIN[name], *CIFAR_TEST[name]), name, key)
+
+
+def read_dataset(name: str, files: tuple[Path, ...]) -> Parts:
+    """The images and labels in a standard dataset's files (as ``dataset_files`` found them)."""
+    if name == "mnist" and len(files) == 1:
+        (x_train, y_train), (x_test, y_test) = _mnist_npz(files[0])
+    elif name in ("mnist", "fashion_mnist"):
+        x_train, x_test = _idx_images(files[1]), _idx_images(files[3])
+        y_train, y_test = _idx_labels(files[0]), _idx_labels(files[2])
     else:
-        folder = fetch(CIFAR[name], cache) / CIFAR_INNER[name]
-        (x_train, y_train), (x_test, y_test) = _cifar_batches(folder, name)
-    images = np.concatenate([x_train, x_test])
-    if images.ndim == 3:
-        images = images[..., np.newaxis]
-    labels = np.concatenate([np.ravel(y_train), np.ravel(y_test)]).astype("int64")
-    return images, labels, CLASS_NAMES[name]
+        train = len(CIFAR_TRAIN[name])
+        (x_train, y_train), (x_test, y_test) = _cifar_batches(files[:train], files[train:], name)
+    if x_train.ndim == 3:
+        x_train, x_test = x_train[..., np.newaxis], x_test[..., np.newaxis]
+    return Parts(x_train, np.ravel(y_train).astype("int64"), x_test, np.ravel(y_test).astype("int64"))
 
 
 def fetch(remote: Remote, cache: Path) -> Path:
@@ -186,22 +235,18 @@ def _gunzip(path: Path) -> bytes:
         ) from None
 
 
-def _cifar_batches(folder: Path, name: str) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """The extracted CIFAR python batches keras.datasets leaves in its cache."""
-    if name == "cifar10":
-        train = sorted(folder.glob("data_batch_*"))
-        test, label_key = [folder / "test_batch"], "labels"
-    else:
-        train, test, label_key = [folder / "train"], [folder / "test"], "fine_labels"
+def _cifar_batches(
+    train: tuple[Path, ...], test: tuple[Path, ...], name: str
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """The CIFAR python batches (pickled dicts), training and test."""
+    label_key = "labels" if name == "cifar10" else "fine_labels"
     try:
         parts = [[_cifar_batch(path, label_key) for path in paths] for paths in (train, test)]
-    except (OSError, KeyError, ValueError, pickle.UnpicklingError) as error:
+    except (OSError, KeyError, ValueError, EOFError, pickle.UnpicklingError) as error:
         raise InputError(
-            f"{folder} does not hold readable {name} batches ({error}); delete it to download again",
+            f"{train[0].parent} does not hold readable {name} batches ({error}); delete it to download again",
             key="data.source",
         ) from None
-    if not parts[0]:
-        raise InputError(f"{folder} holds no {name} training batches; delete it to download again", key="data.source")
     return tuple((np.concatenate([x for x, _ in part]), np.concatenate([y for _, y in part])) for part in parts)  # type: ignore[return-value]
 
 

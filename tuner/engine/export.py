@@ -2,7 +2,9 @@
 
 The model is rebuilt from the trial's hyperparameters with the same ``build_model`` the search used and its
 best-epoch weights are loaded from keras-tuner's checkpoint (what ``Tuner.load_model`` does), using the input
-shape and class count the search recorded, so the data need not be at hand.
+shape, classes and pixel scale the search recorded, so the data need not be at hand. The saved model takes raw
+pixels: images of any size in the space's colour mode, resized by the model to the size it was trained on and
+scaled there, so whoever applies it need not re-implement the loader.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import keras
 import yaml
 
 from tuner.errors import InputError
 from tuner.model.builder import build_model
 from tuner.model.space import HP_NAMES
+from tuner.model.task import compile_arguments, resolve_loss
 from tuner.reports.ranking import rank
 from tuner.reports.records import load_run
 from tuner.rundir import files, layout
@@ -45,17 +49,10 @@ def export_trial(run_dir: Path, rank_wanted: int, output: Path) -> Exported:
         count = int(ranked["rank"].notna().sum()) if not ranked.empty else 0
         raise InputError(f"{run_dir}: no trial has rank {rank_wanted} ({count} completed trials are ranked)")
     trial_id = str(chosen["trial"].iloc[0])
-    trial_dir = layout.project_dir(run_dir) / f"trial_{trial_id}"
-    values = json.loads((trial_dir / "trial.json").read_text(encoding="utf-8"))["hyperparameters"]["values"]
-    shapes = _recorded_shapes(run_dir, trial_id)
-    weights = trial_dir / CHECKPOINT_FILE
-    if not weights.exists():
-        raise InputError(f"{run_dir}: trial {trial_id} has no checkpoint ({weights} is missing)")
-    fixed = fixed_space(run.space, values, trial_id)
-    model = build_model(values, shapes[0], shapes[1])
-    # The checkpoint holds the optimiser's state too; building it first lets that load instead of being skipped.
-    model.optimizer.build(model.trainable_variables)
-    model.load_weights(weights)
+    values = trial_values(run_dir, trial_id)
+    recorded = recorded_task(run_dir, trial_id)
+    fixed = fixed_space(run.space, values, trial_id, recorded.class_names)
+    model = raw_pixel_model(trained_model(run_dir, trial_id), recorded, values)
     files.save_atomic(output, model.save)
     space_path = output.with_suffix(".yaml")
     objective = chosen["objective"].iloc[0]
@@ -67,8 +64,23 @@ def export_trial(run_dir: Path, rank_wanted: int, output: Path) -> Exported:
     return Exported(trial=trial_id, model_path=output, space_path=space_path, params=int(model.count_params()))
 
 
-def _recorded_shapes(run_dir: Path, trial_id: str) -> tuple[tuple[int, int, int], int]:
-    """The input shape and class count the search recorded for this trial."""
+@dataclass(frozen=True)
+class RecordedTask:
+    """What the search recorded about the data a trial was trained on."""
+
+    input_shape: tuple[int, int, int]
+    class_names: tuple[str, ...]
+    pixel_scale: float  # 1.0 for runs before pixels were scaled inside the model: they take [0, 1] floats
+
+
+def trial_values(run_dir: Path, trial_id: str) -> dict[str, Any]:
+    """A trial's hyperparameter values, as keras-tuner saved them."""
+    trial_file = layout.project_dir(run_dir) / f"trial_{trial_id}" / "trial.json"
+    return json.loads(trial_file.read_text(encoding="utf-8"))["hyperparameters"]["values"]
+
+
+def recorded_task(run_dir: Path, trial_id: str) -> RecordedTask:
+    """The input shape, classes and pixel scale the search recorded for this trial."""
     for restart in range(64):
         path = layout.history_file(run_dir, trial_id, restart)
         if not path.exists():
@@ -76,11 +88,44 @@ def _recorded_shapes(run_dir: Path, trial_id: str) -> tuple[tuple[int, int, int]
         record = json.loads(path.read_text(encoding="utf-8"))
         if record.get("input_shape") and record.get("num_classes"):
             height, width, channels = record["input_shape"]
-            return (int(height), int(width), int(channels)), int(record["num_classes"])
+            names = record.get("class_names") or [str(index) for index in range(int(record["num_classes"]))]
+            scale = float(record.get("pixel_scale", 1.0))
+            return RecordedTask((int(height), int(width), int(channels)), tuple(names), scale)
     raise InputError(f"{run_dir}: trial {trial_id} has no recorded input shape; it was searched by an older tuner")
 
 
-def fixed_space(space: dict[str, Any], values: dict[str, Any], trial_id: str) -> dict[str, Any]:
+def trained_model(run_dir: Path, trial_id: str) -> keras.Model:
+    """A trial's model with its best-epoch weights, rebuilt as the search built it."""
+    weights = layout.project_dir(run_dir) / f"trial_{trial_id}" / CHECKPOINT_FILE
+    if not weights.exists():
+        raise InputError(f"{run_dir}: trial {trial_id} has no checkpoint ({weights} is missing)")
+    recorded = recorded_task(run_dir, trial_id)
+    values = trial_values(run_dir, trial_id)
+    model = build_model(values, recorded.input_shape, len(recorded.class_names), pixel_scale=recorded.pixel_scale)
+    # The checkpoint holds the optimiser's state too; building it first lets that load instead of being skipped.
+    model.optimizer.build(model.trainable_variables)
+    model.load_weights(weights)
+    return model
+
+
+def raw_pixel_model(model: keras.Model, recorded: RecordedTask, values: dict[str, Any]) -> keras.Model:
+    """``model`` behind a resize: it takes images of any height and width, as files hold them.
+
+    Bilinear with antialiasing, as the loader's PIL resize does, so a file of another size gives what
+    training saw up to the loader's rounding to whole pixel values; at the trained size it changes nothing.
+    """
+    height, width, channels = recorded.input_shape
+    inputs = keras.Input(shape=(None, None, channels), name="pixels")
+    resized = keras.layers.Resizing(height, width, interpolation="bilinear", antialias=True, name="resize")(inputs)
+    wrapped = keras.Model(inputs, model(resized), name=f"{model.name}_raw_pixels")
+    loss = resolve_loss(values["loss"], len(recorded.class_names))
+    wrapped.compile(optimizer=model.optimizer, **compile_arguments(loss))
+    return wrapped
+
+
+def fixed_space(
+    space: dict[str, Any], values: dict[str, Any], trial_id: str, class_names: tuple[str, ...]
+) -> dict[str, Any]:
     """The run's resolved space with every tunable key fixed to the trial's value, validated like ``tuner search``."""
     fixed = copy.deepcopy(space)
     fixed["name"] = f"{space['name']}-trial-{trial_id}"
@@ -91,6 +136,8 @@ def fixed_space(space: dict[str, Any], values: dict[str, Any], trial_id: str) ->
         if not info.is_required()
     }
     fixed["data"] = {key: value for key, value in space["data"].items() if value != defaults.get(key)}
+    # The classes in label order: ``tuner predict`` names its answers with them, retraining keeps the order.
+    fixed["data"]["class_names"] = list(class_names)
     for dotted, short in HP_NAMES.items():
         section, key = dotted.split(".")
         fixed[section][key] = values[short]

@@ -1,4 +1,5 @@
-"""Score the best trials on the held-out test set, which the search itself never sees.
+"""Score the best trials on the held-out test set, which the search itself never sees, and break the best
+trial's results down by class.
 
 keras-tuner keeps each trial's best-epoch weights; the top trials are restored from them and evaluated
 once, at the end, so the test numbers stay an unbiased estimate for the models the search picked.
@@ -9,28 +10,40 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tuner.data.dataset import Dataset
+import numpy as np
+
+from tuner.data.dataset import Dataset, Subset
+from tuner.engine.per_class import write_per_class
 from tuner.engine.quiet import optimizer_state_left_behind
-from tuner.model.task import resolve_loss, targets
 from tuner.rundir import files, layout
 
 TOP_TRIALS = 3
 
 
-def evaluate_top(tuner: Any, data: Dataset, run_dir: Path, top: int = TOP_TRIALS) -> dict[str, dict[str, float]]:
-    """Evaluate the ``top`` best trials on ``data``'s test set and write ``test_metrics.json``."""
+def score_best(tuner: Any, data: Dataset, run_dir: Path, top: int = TOP_TRIALS) -> dict[str, dict[str, float]]:
+    """Evaluate the ``top`` best trials on the test set (``test_metrics.json``) and write the best trial's
+    per-class results on the validation and test sets (``per_class.json``)."""
     scores: dict[str, dict[str, float]] = {}
-    for trial in tuner.oracle.get_best_trials(top):
+    hypermodel = tuner.hypermodel
+    for place, trial in enumerate(tuner.oracle.get_best_trials(top)):
         with optimizer_state_left_behind():
             model = tuner.load_model(trial)
-        loss = resolve_loss(trial.hyperparameters.get("loss"), data.num_classes)
-        metrics = model.evaluate(
-            data.x_test,
-            targets(data.y_test, loss),
-            batch_size=trial.hyperparameters.get("batch_size"),
-            verbose=0,
-            return_dict=True,
-        )
-        scores[trial.trial_id] = {f"test_{name}": float(value) for name, value in metrics.items()}
-    files.write_json(layout.test_metrics_file(run_dir), {"samples": len(data.y_test), "trials": scores})
+        hp = trial.hyperparameters
+        if len(data.test):
+            metrics = model.evaluate(hypermodel.batches(hp, data.test, shuffle=False), verbose=0, return_dict=True)
+            scores[trial.trial_id] = {f"test_{name}": float(value) for name, value in metrics.items()}
+        if place == 0:
+            sets = {name: rows for name, rows in (("validation", data.val), ("test", data.test)) if len(rows)}
+            predicted = {name: (rows.labels, _classes(model, hypermodel, hp, rows)) for name, rows in sets.items()}
+            write_per_class(run_dir, trial.trial_id, data.class_names, predicted)
+    if len(data.test):
+        files.write_json(layout.test_metrics_file(run_dir), {"samples": len(data.test), "trials": scores})
     return scores
+
+
+def _classes(model: Any, hypermodel: Any, hp: Any, rows: Subset) -> np.ndarray:
+    """The classes ``model`` predicts for ``rows``."""
+    from tuner.model.task import predicted_classes
+
+    outputs = model.predict(hypermodel.batches(hp, rows, shuffle=False), verbose=0)
+    return predicted_classes(np.asarray(outputs))

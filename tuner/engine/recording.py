@@ -80,6 +80,8 @@ class RecordingTuner(TunerHooks):
                     "params": recorder.params,
                     "input_shape": list(self.hypermodel.input_shape),
                     "num_classes": self.hypermodel.num_classes,
+                    "class_names": list(self.hypermodel.class_names),
+                    "pixel_scale": self.hypermodel.pixel_scale,
                     "started": started,
                     "finished": time.time(),
                 },

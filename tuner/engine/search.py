@@ -19,7 +19,7 @@ from tuner.data.dataset import Dataset
 from tuner.data.sources import load_data
 from tuner.engine.bayesian import BayesianOracle, initial_points
 from tuner.engine.durable import DurableTuner, durable_oracle
-from tuner.engine.holdout import evaluate_top
+from tuner.engine.holdout import score_best
 from tuner.engine.listener import Listener, SilentListener
 from tuner.engine.recording import RecordingTuner
 from tuner.engine.reproducible import check_replay, enable_determinism
@@ -27,7 +27,7 @@ from tuner.engine.resume import prepare_run_dir
 from tuner.engine.seeds import derive_seed
 from tuner.model.hypermodel import CNNHyperModel
 from tuner.model.space import check_depth
-from tuner.model.task import settle
+from tuner.model.task import class_weights, settle
 from tuner.reports.trials import Trials
 from tuner.reports.writer import write_reports
 from tuner.rundir import files, layout
@@ -82,7 +82,9 @@ def make_tuner(
     )
     tuner = tuner_class(
         oracle=oracle,
-        hypermodel=CNNHyperModel(spec, data.input_shape, data.num_classes),
+        hypermodel=CNNHyperModel(
+            spec, data.input_shape, data.class_names, data.pixel_scale, class_weights(spec.data, data)
+        ),
         directory=str(run_dir),
         project_name=layout.PROJECT_NAME,
         overwrite=overwrite,
@@ -129,10 +131,7 @@ def run_search(
             raise
         result = finish(tuner, data, run_dir, started)
         if check_reproducible:
-            validation = (data.x_val, data.y_val)
-            check_replay(
-                tuner, result.ranked.frame, run_dir, data.x_train, data.y_train, validation_data=validation, verbose=0
-            )
+            check_replay(tuner, result.ranked.frame, run_dir, data.train, validation_data=data.val, verbose=0)
     return result
 
 
@@ -142,9 +141,14 @@ def load_task(spec: Spec, base_dir: Path) -> tuple[Spec, Dataset]:
     One function for every process that builds models (search, chief, worker, validate), so none skips a check.
     """
     data = load_data(spec.data, base_dir, spec.seed)
-    spec = settle(spec, data.num_classes)
-    check_depth(spec, data.input_shape)
-    return spec, data
+    return fitted_to_data(spec, data.input_shape, data.num_classes), data
+
+
+def fitted_to_data(spec: Spec, input_shape: tuple[int, int, int], num_classes: int) -> Spec:
+    """The spec settled for data of this shape and class count, or an InputError saying why it cannot fit."""
+    spec = settle(spec, num_classes)
+    check_depth(spec, input_shape)
+    return spec
 
 
 def search_data(tuner: keras_tuner.Tuner, data: Dataset, verbose: bool) -> None:
@@ -154,19 +158,13 @@ def search_data(tuner: keras_tuner.Tuner, data: Dataset, verbose: bool) -> None:
     gc.collect()
     gc.freeze()
     try:
-        tuner.search(
-            data.x_train,
-            data.y_train,
-            validation_data=(data.x_val, data.y_val),
-            verbose=2 if verbose else 0,
-        )
+        tuner.search(data.train, validation_data=data.val, verbose=2 if verbose else 0)
     finally:
         gc.unfreeze()
 
 
 def finish(tuner: keras_tuner.Tuner, data: Dataset, run_dir: Path, started: float) -> SearchResult:
     """Score the top trials on the held-out test set, if there is one, and write the final reports."""
-    if len(data.y_test):
-        evaluate_top(tuner, data, run_dir)
+    score_best(tuner, data, run_dir)
     ranked = write_reports(run_dir)
     return SearchResult(run_dir=run_dir, seconds=time.perf_counter() - started, ranked=ranked)

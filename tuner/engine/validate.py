@@ -31,22 +31,24 @@ class SpaceCheck:
     largest_params: int
     samples: int
     input_shape: tuple[int, int, int]
-    num_classes: int
+    class_counts: dict[str, int]
 
 
 def check_space(spec: Spec, base_dir: Path) -> SpaceCheck:
-    """Load the data and build the smallest and largest model of the space; raise InputError if any fails."""
-    from tuner.engine.search import load_task
+    """Look at the data and build the smallest and largest model of the space; raise InputError if any fails."""
+    from tuner.data.sources import describe_data
+    from tuner.engine.search import fitted_to_data
     from tuner.model.builder import build_model
     from tuner.model.space import declared_space
 
-    spec, data = load_task(spec, base_dir)
+    data = describe_data(spec.data, base_dir, spec.seed)
+    spec = fitted_to_data(spec, data.input_shape, len(data.counts))
     hp = declared_space(spec)
     params = []
     for which in ("smallest", "largest"):
         values = corner_values(spec, hp, which)
         try:
-            model = build_model(values, data.input_shape, data.num_classes)
+            model = build_model(values, data.input_shape, len(data.counts))
         except ValueError as error:
             raise InputError(f"the {which} model of the space cannot be built: {error}", key="model") from None
         params.append(model.count_params())
@@ -55,9 +57,9 @@ def check_space(spec: Spec, base_dir: Path) -> SpaceCheck:
         grid_size=grid_size(hp) if spec.search.algorithm == "grid" else None,
         smallest_params=params[0],
         largest_params=params[1],
-        samples=len(data.y_train) + len(data.y_val) + len(data.y_test),
+        samples=data.samples,
         input_shape=data.input_shape,
-        num_classes=data.num_classes,
+        class_counts=data.counts,
     )
 
 

@@ -19,11 +19,14 @@ def build_model(
     input_shape: tuple[int, int, int],
     num_classes: int,
     *,
+    pixel_scale: float = 1.0,
     mixed_precision: bool = False,
     jit_compile: bool | str = "auto",
 ) -> keras.Model:
     """A compiled CNN for one point of the space: conv blocks, readout, optimiser.
 
+    The model takes pixels as stored and scales them by ``pixel_scale`` itself (1/255 for uint8 images), so
+    the data stays one byte per pixel and an exported model takes raw pixels.
     ``mixed_precision`` computes in float16 (fast on GPUs with tensor cores) and keeps the readout
     and the loss in float32; ``jit_compile`` is Keras' XLA switch.
     """
@@ -32,6 +35,8 @@ def build_model(
     height, width, _ = input_shape
     inputs = keras.Input(shape=input_shape)
     features = inputs
+    if pixel_scale != 1.0:
+        features = keras.layers.Rescaling(pixel_scale, name="rescale", dtype=policy)(features)
     for index in range(values["conv_blocks"]):
         features = keras.layers.Conv2D(
             values[f"filters_{index}"],

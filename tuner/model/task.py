@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from tuner.errors import InputError
-from tuner.space.schema import BINARY_LOSSES, Choice, Spec, options
+from tuner.space.schema import BINARY_LOSSES, Choice, DataSpec, Spec, options
 
 MULTICLASS_LOSS = "sparse_categorical_crossentropy"
 BINARY_DEFAULT_LOSS = "binary_crossentropy"
@@ -72,6 +72,30 @@ def targets(labels: np.ndarray, loss: str) -> np.ndarray:
     if loss == BINARY_DEFAULT_LOSS:
         return labels.astype("float32").reshape(-1, 1)
     return labels
+
+
+def predicted_classes(outputs: np.ndarray) -> np.ndarray:
+    """Class indices from the readout: the sign of ℓ for one real output (+1 is index 1), else the top logit."""
+    if outputs.shape[-1] == 1:
+        return (outputs[:, 0] > 0).astype("int64")
+    return np.argmax(outputs, axis=-1).astype("int64")
+
+
+def class_weights(spec: DataSpec, data: Any) -> np.ndarray | None:
+    """Per-class loss weights for ``data.class_weight: balanced`` (scikit-learn's rule, on the training rows).
+
+    A class with no training rows gets weight 0: it cannot be learnt, and its validation rows then do not
+    steer the ranking either.
+    """
+    if spec.class_weight == "none":
+        return None
+    from sklearn.utils.class_weight import compute_class_weight
+
+    labels = data.train.labels
+    present = np.unique(labels)
+    weights = np.zeros(data.num_classes, dtype="float32")
+    weights[present] = compute_class_weight("balanced", classes=present, y=labels)
+    return weights
 
 
 def compile_arguments(loss: str) -> dict[str, Any]:

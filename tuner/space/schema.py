@@ -34,7 +34,10 @@ BinaryLoss = Literal["binary_crossentropy", "hinge", "squared_hinge"]
 Loss = Literal["auto", "sparse_categorical_crossentropy", BinaryLoss]
 Metric = Literal["loss", "val_loss", "accuracy", "val_accuracy"]
 PathSource = Literal["npz", "directory"]
-Source = Literal["digits", PathSource, "shapes", "mnist", "fashion_mnist", "cifar10", "cifar100"]
+StandardSource = Literal["mnist", "fashion_mnist", "cifar10", "cifar100"]
+Source = Literal["digits", PathSource, "shapes", StandardSource]
+BadImage = Literal["error", "skip"]
+ClassWeight = Literal["none", "balanced"]
 Algorithm = Literal["random", "bayesian", "hyperband", "grid"]
 Pooling = Literal["max", "avg", "none"]
 Sampling = Literal["linear", "log", "reverse_log"]
@@ -50,6 +53,9 @@ BINARY_LOSSES = get_args(BinaryLoss)
 LOSSES = get_args(Loss)
 REPORTED_METRICS = get_args(Metric)
 PATH_SOURCES = get_args(PathSource)
+STANDARD_SOURCES = get_args(StandardSource)
+BAD_IMAGE_MODES = get_args(BadImage)
+CLASS_WEIGHTS = get_args(ClassWeight)
 SOURCES = get_args(Source)
 ALGORITHMS = get_args(Algorithm)
 POOLINGS = get_args(Pooling)
@@ -152,6 +158,7 @@ def _tunable(scalar: Any, numeric: bool, per_block: bool = False) -> Any:
 
 
 SHAPES_ONLY = ("samples", "grouping", "noise")
+OFFICIAL = "official"
 
 
 class DataSpec(Strict):
@@ -163,12 +170,19 @@ class DataSpec(Strict):
     )
     path: str | None = Field(
         default=None,
-        description="npz: a .npz file; directory: one sub-folder per class. Relative to the space file.",
+        description="npz: a .npz file; directory: one sub-folder per class; mnist, fashion_mnist, cifar10,"
+        " cifar100: a folder holding the dataset's original files (default: Keras' download cache)."
+        " Relative to the space file.",
     )
     image_size: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)] = Field(
         default=[32, 32], description="directory and shapes: the images' [height, width]."
     )
     color_mode: ColorMode = Field(default="grayscale", description="directory only: grayscale (1 channel) | rgb (3).")
+    class_names: Annotated[list[str], Field(min_length=2)] | None = Field(
+        default=None,
+        description="The classes in label order. directory: exactly these sub-folders, in this order;"
+        " other sources: names for their labels (sorted label values).",
+    )
     labels: LabelMode = Field(
         default="auto",
         description="auto | binary | multiclass: binary = one real output and ±1 targets (two classes only);"
@@ -178,11 +192,23 @@ class DataSpec(Strict):
     validation_split: float = Field(
         default=0.2, gt=0.0, lt=1.0, description="Share of the samples keras-tuner ranks trials on."
     )
-    test_split: float = Field(
+    test_split: Annotated[float, Field(ge=0.0, lt=1.0)] | Literal["official"] = Field(
         default=0.0,
-        ge=0.0,
-        lt=1.0,
-        description="Share held out as a test set, never seen by the search; the top trials are scored on it.",
+        description="Share held out as a test set, never seen by the search; the top trials are scored on it."
+        " official (the default for mnist, fashion_mnist, cifar10, cifar100): the dataset's own test set.",
+    )
+    class_weight: ClassWeight = Field(
+        default="none",
+        description="none | balanced: weigh each class's samples by n_samples / (n_classes * n_class) in the"
+        " training and validation losses (scikit-learn's compute_class_weight).",
+    )
+    cache: bool = Field(
+        default=True,
+        description="npz, directory and the standard datasets: decode once into a memory-mapped uint8 file in"
+        " $TUNER_CACHE (else $XDG_CACHE_HOME/tuner, else ~/.cache/tuner) that every process shares.",
+    )
+    on_bad_image: BadImage = Field(
+        default="error", description="directory only: error | skip: what an unreadable image file does."
     )
     samples: Annotated[int, Field(ge=2)] | None = Field(
         default=None, description="shapes only: number of images (default 2000)."
@@ -194,16 +220,36 @@ class DataSpec(Strict):
         default=None, description="shapes only: standard deviation of the Gaussian pixel noise (default 0.1)."
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _standard_datasets_keep_their_test_set(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("source") in STANDARD_SOURCES and "test_split" not in data:
+            return {**data, "test_split": OFFICIAL}
+        return data
+
+    @field_validator("class_names")
+    @classmethod
+    def _distinct_names(cls, names: list[str] | None) -> list[str] | None:
+        if names is not None and len(set(names)) != len(names):
+            raise ValueError("must be distinct")
+        return names
+
     @model_validator(mode="after")
     def _options_match_source(self) -> DataSpec:
         if self.source in PATH_SOURCES and not self.path:
             raise ValueError(f"path: is required for source {self.source}")
-        if self.source not in PATH_SOURCES and self.path:
-            raise ValueError("path: is only read for source npz or directory")
+        if self.source not in (*PATH_SOURCES, *STANDARD_SOURCES) and self.path:
+            raise ValueError("path: is only read for source npz, directory and the standard datasets")
         for key in SHAPES_ONLY:
             if self.source != "shapes" and getattr(self, key) is not None:
                 raise ValueError(f"{key}: is only read for source shapes")
-        if self.validation_split + self.test_split >= 1.0:
+        if self.on_bad_image != "error" and self.source != "directory":
+            raise ValueError("on_bad_image: is only read for source directory")
+        if self.test_split == OFFICIAL and self.source not in STANDARD_SOURCES:
+            raise ValueError(
+                f"test_split: only {', '.join(STANDARD_SOURCES)} have an official test set; give a share instead"
+            )
+        if self.test_split != OFFICIAL and self.validation_split + self.test_split >= 1.0:
             raise ValueError("test_split: validation_split and test_split together must leave training data")
         return self
 
