@@ -94,9 +94,12 @@ def load_per_class(run_dir: Path) -> PerClass | None:
 
 
 def _parse(record: Any) -> PerClass:
-    names = tuple(record["class_names"])
-    if not names or not all(isinstance(name, str) for name in names):
+    if not isinstance(record, dict) or not isinstance(record.get("sets"), dict):
+        raise ValueError("it is not an object with an object of sets")
+    names = record["class_names"]
+    if not isinstance(names, list) or not names or not all(isinstance(name, str) for name in names):
         raise ValueError("class_names is not a list of class names")
+    names = tuple(names)
     found = []
     for name in sorted(record["sets"], key=_set_position):
         entry = record["sets"][name]
