@@ -145,6 +145,15 @@ def test_terminal_line_gives_each_sets_accuracy_and_lowest_recall(tmp_path: Path
     )
 
 
+def test_a_set_without_samples_says_so_instead_of_dividing_by_zero(tmp_path: Path):
+    run_dir = write_run(tmp_path / "run", random_trials(2))
+    record = {"trial": "0", "class_names": ["a", "b"], "sets": {"test": {"samples": 0, "confusion": [[0, 0], [0, 0]]}}}
+    (run_dir / "per_class.json").write_text(json.dumps(record))
+    per_class = load_per_class(run_dir)
+    assert np.isnan(per_class.sets[0].accuracy) and np.isnan(per_class.sets[0].balanced_accuracy)
+    assert per_class_line(per_class) == "best trial 0 on test: no samples"
+
+
 def test_tuner_report_prints_the_per_class_line_under_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["report", str(_run_with_per_class(tmp_path))]) == 0
     lines = capsys.readouterr().out.splitlines()
