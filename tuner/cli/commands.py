@@ -127,6 +127,7 @@ def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console)
         best = ranked.iloc[0]
         tested = ", ".join(f"{name} {best[name]:.4g}" for name in ranked.columns if name.startswith("test_"))
         console.print(f"held-out test set, best trial {best['trial']}: {tested}", highlight=False)
+    _print_per_class(result.run_dir, console)
     console.print(
         f"results: {result.run_dir / layout.RESULTS_FILE}  report: {result.run_dir / layout.REPORT_FILE}"
         f"  ({result.seconds:.0f} s)",
@@ -224,8 +225,19 @@ def report(args: argparse.Namespace, console: Console) -> int:
         sys.stdout.write(as_text(ranked, args.top, args.format))
     else:
         console.print(top_table(ranked, args.top, title=f"top trials of {args.run_dir}"))
+        _print_per_class(args.run_dir, console)
         console.print(f"results: {csv_path}  report: {html_path}", highlight=False)
     return 0
+
+
+def _print_per_class(run_dir: Path, console: Console) -> None:
+    """The best trial's per-class line under the top trials, once the search has recorded per-class results."""
+    from tuner.reports.per_class import load_per_class
+    from tuner.reports.terminal import per_class_line
+
+    per_class = load_per_class(run_dir)
+    if per_class is not None:
+        console.print(per_class_line(per_class), highlight=False, markup=False)
 
 
 def compare(args: argparse.Namespace, console: Console) -> int:

@@ -1,4 +1,5 @@
-"""The run's report as one self-contained HTML file: summary, sortable ranked table, plots and importance.
+"""The run's report as one self-contained HTML file: summary, sortable ranked table, per-class results of the best
+trial, plots and importance.
 
 Rendered with Jinja2 with autoescaping on, so every string from the YAML or the data is escaped; the plots
 are inline SVG built by ``reports.plots``, which escapes its own texts. Nothing is fetched when it is viewed.
@@ -17,12 +18,15 @@ from markupsafe import Markup
 
 from tuner.reports import plots
 from tuner.reports.importance import importance
+from tuner.reports.per_class import PerClass, SetResults
 from tuner.reports.records import HP_PREFIX, LEADING, TRAILING, Run
 from tuner.reports.terminal import cell, header
 from tuner.reports.trials import Trials
 
 CURVE_TRIALS = 5
 SPREAD_TRIALS = 12
+# Past this many classes a confusion matrix is a wall of numbers; the per-class table stays, the matrix is left out.
+MATRIX_CLASSES = 20
 
 
 @functools.cache
@@ -56,6 +60,7 @@ def render_report(run: Run, ranked: Trials) -> str:
                 if item["class_name"] != "Fixed"
             ],
             has_importance=not weights.empty,
+            per_class=per_class_view(run.per_class),
         )
     )
 
@@ -125,6 +130,37 @@ def table_rows(ranked: Trials) -> list[dict[str, Any]]:
 def _sort_key(value: Any) -> str:
     text = cell(value)
     return repr(float(value)) if text and isinstance(value, (int, float)) and not isinstance(value, bool) else text
+
+
+def per_class_view(per_class: PerClass | None) -> dict[str, Any] | None:
+    """What the per-class section shows: each set's rates and table, and its matrix where it stays readable."""
+    if per_class is None:
+        return None
+    shown = len(per_class.class_names) <= MATRIX_CLASSES
+    return {
+        "trial": per_class.trial,
+        "class_names": per_class.class_names,
+        "sets": [
+            {
+                "name": results.name,
+                "samples": results.samples,
+                "accuracy": cell(results.accuracy),
+                "balanced_accuracy": cell(results.balanced_accuracy),
+                "rows": [[cell(value) for value in row] for row in results.table().itertuples(index=False)],
+                "matrix": confusion_cells(results) if shown else None,
+            }
+            for results in per_class.sets
+        ],
+    }
+
+
+def confusion_cells(results: SetResults) -> list[tuple[str, list[tuple[int, float]]]]:
+    """Each true class with its row of (count, share of the row), the share shading the cell."""
+    rows = []
+    for name, counts in zip(results.class_names, results.confusion.tolist(), strict=True):
+        total = sum(counts)
+        rows.append((name, [(count, round(count / total, 2) if total else 0.0) for count in counts]))
+    return rows
 
 
 def figures(run: Run, ranked: Trials, weights: pd.DataFrame) -> list[tuple[str, Markup]]:

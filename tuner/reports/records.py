@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from tuner.errors import InputError
+from tuner.reports.per_class import PerClass, load_per_class
 from tuner.reports.trials import Direction, Trials
 from tuner.rundir import layout
 from tuner.rundir.format import check_readable
@@ -39,7 +40,8 @@ TRAILING = ("best_epoch", "epochs_run", "seconds", "params")
 
 @dataclass(frozen=True)
 class Run:
-    """Everything a report shows about one run: its space, its trials and every restart's epochs."""
+    """Everything a report shows about one run: its space, its trials, every restart's epochs and, once the search
+    has finished, the best trial's per-class results."""
 
     run_dir: Path
     space: dict[str, Any]
@@ -48,6 +50,7 @@ class Run:
     histories: dict[str, list[list[dict[str, Any]]]] = field(default_factory=dict)
     restart_objectives: dict[str, list[float]] = field(default_factory=dict)
     wall_seconds: float | None = None
+    per_class: PerClass | None = None
 
     @property
     def objective(self) -> str:
@@ -75,7 +78,7 @@ def load_space(run_dir: Path) -> dict[str, Any]:
 
 
 def load_run(run_dir: Path) -> Run:
-    """Read a run directory once: the space, keras-tuner's trials and the per-restart histories."""
+    """Read a run directory once: the space, keras-tuner's trials, the per-restart histories and per-class results."""
     space = load_space(run_dir)
     objective, direction = space["search"]["objective"]["name"], space["search"]["objective"]["direction"]
     records = [_read_trial(path) for path in sorted(layout.project_dir(run_dir).glob("trial_*/trial.json"))]
@@ -98,6 +101,7 @@ def load_run(run_dir: Path) -> Run:
             for trial, restarts in histories.items()
         },
         wall_seconds=round(max(ends) - min(starts), 3) if starts and ends else None,
+        per_class=load_per_class(run_dir),
     )
 
 

@@ -1,4 +1,5 @@
-"""The ranked trials as text: a rich table for the terminal, or Markdown, CSV and JSON for pipes."""
+"""The ranked trials as text: a rich table for the terminal, or Markdown, CSV and JSON for pipes; and the best
+trial's per-class results as one line under the table."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import math
 import pandas as pd
 from rich.table import Table
 
+from tuner.reports.per_class import PerClass
 from tuner.reports.records import HP_PREFIX
 from tuner.reports.trials import Trials
 
@@ -57,6 +59,22 @@ def top_table(ranked: Trials, top: int, title: str = "", leading: tuple[str, ...
     for _, row in ranked.frame.head(top).iterrows():
         table.add_row(*(cell(row[column]) for column, _ in columns))
     return table
+
+
+def per_class_line(per_class: PerClass) -> str:
+    """One line: each set's accuracy, balanced accuracy and the class found least often, the first thing to fix."""
+    parts = []
+    for results in per_class.sets:
+        lowest = results.lowest_recall()
+        if lowest is None:
+            parts.append(f"on {results.name}: no samples")
+            continue
+        name, recall = lowest
+        parts.append(
+            f"on {results.name}: accuracy {results.accuracy:.2f}, balanced accuracy {results.balanced_accuracy:.2f},"
+            f" lowest recall {name} {recall:.2f}"
+        )
+    return f"best trial {per_class.trial} " + "; ".join(parts)
 
 
 def markdown(ranked: Trials, top: int) -> str:

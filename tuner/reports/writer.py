@@ -1,4 +1,5 @@
-"""Write a run's reports, results.csv and report.html, atomically, so an interrupted run still has current ones."""
+"""Write a run's reports, results.csv, report.html and per_class.csv, atomically, so an interrupted run still has
+current ones."""
 
 from __future__ import annotations
 
@@ -12,9 +13,15 @@ from tuner.rundir import files, layout
 
 
 def write_reports(run_dir: Path, csv_path: Path | None = None, html_path: Path | None = None) -> Trials:
-    """Rank the run's trials, write the CSV and the HTML report (by default inside the run) and return the ranking."""
+    """Rank the run's trials, write the CSV and the HTML report (by default inside the run) and return the ranking.
+
+    Where the run has per-class results, ``per_class.csv`` is written next to the CSV.
+    """
     run = load_run(run_dir)
     ranked = rank(run.trials)
-    files.write_atomic(csv_path or run_dir / layout.RESULTS_FILE, ranked.frame.to_csv(index=False))
+    csv_path = csv_path or run_dir / layout.RESULTS_FILE
+    files.write_atomic(csv_path, ranked.frame.to_csv(index=False))
+    if run.per_class is not None:
+        files.write_atomic(csv_path.with_name(layout.PER_CLASS_CSV), run.per_class.frame().to_csv(index=False))
     files.write_atomic(html_path or run_dir / layout.REPORT_FILE, render_report(run, ranked))
     return ranked

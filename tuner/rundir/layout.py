@@ -8,6 +8,8 @@
     results.csv           trials ranked by the objective
     report.html           the same ranking with the run's summary and plots, one self-contained file
     test_metrics.json     the top trials scored on the held-out test set (only with data.test_split)
+    per_class.json        the best trial's confusion matrices on the validation and test sets
+    per_class.csv         per-class support, precision and recall derived from them, next to results.csv
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ HISTORY_DIR = "history"
 RESULTS_FILE = "results.csv"
 REPORT_FILE = "report.html"
 TEST_METRICS_FILE = "test_metrics.json"
+PER_CLASS_FILE = "per_class.json"
+PER_CLASS_CSV = "per_class.csv"
 
 
 def project_dir(run_dir: Path) -> Path:
@@ -36,3 +40,8 @@ def history_file(run_dir: Path, trial_id: str, restart: int) -> Path:
 def test_metrics_file(run_dir: Path) -> Path:
     """Where the held-out test scores of the top trials are kept."""
     return run_dir / TEST_METRICS_FILE
+
+
+def per_class_file(run_dir: Path) -> Path:
+    """Where the best trial's confusion matrices are kept."""
+    return run_dir / PER_CLASS_FILE
