@@ -19,7 +19,7 @@ from rich.table import Table
 from tuner.engine.quiet import import_tensorflow_quietly
 from tuner.errors import STOP_SIGNALS, InputError, SearchInterruptedError, TunerError
 from tuner.parallel.cluster import Address
-from tuner.rundir import layout
+from tuner.rundir import files, layout
 from tuner.space.loading import load_spec
 from tuner.space.schema import Spec
 from tuner.space.yaml_source import YamlDocument
@@ -267,4 +267,21 @@ def export(args: argparse.Namespace, console: Console) -> int:
         f" space {exported.space_path}",
         highlight=False,
     )
+    return 0
+
+
+def predict(args: argparse.Namespace, console: Console) -> int:
+    """Each image's predicted class and the class probabilities, as CSV on stdout or in ``--output``."""
+    import_tensorflow_quietly()
+    from tuner.engine.predict import as_csv, image_files, load_predictor, predict_files
+
+    predictor = load_predictor(args.model)
+    frame = predict_files(predictor, image_files(args.images))
+    if args.output is None:
+        sys.stdout.write(as_csv(frame))
+        return 0
+    files.write_atomic(args.output, as_csv(frame))
+    counts = frame["predicted"].value_counts().reindex(predictor.class_names).dropna()
+    summary = ", ".join(f"{name} {int(count):,}" for name, count in counts.items())
+    console.print(f"{len(frame):,} images: {summary}; predictions: {args.output}", highlight=False)
     return 0

@@ -118,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR", help="run directories with one objective")
     compare.add_argument("--format", choices=("table", "csv", "md", "json"), default="table", help="what to print")
 
+    predict = subcommands.add_parser(
+        "predict", help="apply an exported model (or a run's best trial) to image files: class and probabilities"
+    )
+    predict.set_defaults(handler=commands.predict)
+    predict.add_argument("model", type=Path, help="a .keras file from tuner export (its .yaml next to it), or a run")
+    predict.add_argument("images", type=Path, nargs="+", help="image files, or folders searched for them")
+    predict.add_argument("--output", type=Path, help="write the predictions to this CSV (default: print them)")
     export = subcommands.add_parser("export", help="save a trial's trained model and a YAML that retrains it")
     export.set_defaults(handler=commands.export)
     export.add_argument("run_dir", type=Path, help="a run directory made by tuner search")
