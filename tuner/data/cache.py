@@ -1,0 +1,246 @@
+"""Decoded arrays kept on disk once, as read-only memory maps every process on the machine shares.
+
+An entry is a folder ``<root>/<key>/`` named for the fingerprint of what was read. It is built in a temporary
+sibling and renamed into place, so a reader sees a whole entry or none; one process builds it while the others
+wait on a lock and then map what it wrote. The cache is only a cache: any trouble with it (no permission, a
+full disk, a read-only file system) costs a warning and a decode in memory, never a failed run.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import math
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+
+from tuner.rundir.files import CREATE_MODE, make_folder, sync_file, sync_folder, write_json
+
+_T = TypeVar("_T")
+
+FORMAT = 1  # of an entry's layout; a change makes old entries miss instead of being misread
+
+
+class Sink(Protocol):
+    """Where a builder puts its arrays: it asks for each one, then fills it in place."""
+
+    def array(self, name: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+        """A writable array of ``shape`` and ``dtype``, kept under ``name``."""
+        ...
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What a builder made: its arrays (read-only memory maps when cached) and its JSON-able meta."""
+
+    arrays: dict[str, np.ndarray]
+    meta: dict[str, Any]
+
+
+class _CacheUnusableError(Exception):
+    """The cache folder cannot be created or written; the caller decodes in memory instead."""
+
+    def __init__(self, folder: Path, error: OSError) -> None:
+        super().__init__(folder, error)
+        self.folder = folder
+        self.reason = os.strerror(error.errno) if error.errno else str(error)
+
+
+def cache_root() -> Path:
+    """``$TUNER_CACHE``, else ``$XDG_CACHE_HOME/tuner``, else ``~/.cache/tuner``."""
+    if os.environ.get("TUNER_CACHE"):
+        return Path(os.environ["TUNER_CACHE"])
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "tuner"
+    return Path.home() / ".cache" / "tuner"
+
+
+def fingerprint_key(fingerprint: Mapping[str, Any]) -> str:
+    """The sha256 of the fingerprint's canonical JSON: equal inputs, equal keys, in any process."""
+    canonical = json.dumps(fingerprint, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def load_or_build(
+    fingerprint: Mapping[str, Any],
+    build: Callable[[Sink], dict[str, Any]],
+    *,
+    enabled: bool = True,
+    warn: Callable[[str], None],
+) -> Stored:
+    """The cached entry for ``fingerprint``, built by ``build`` on a miss; in memory when disabled or unwritable.
+
+    Only the builder's own errors propagate; a cache problem calls ``warn`` once and builds in memory.
+    """
+    if not enabled:
+        return _build_in_memory(build)
+    root = cache_root()
+    key = fingerprint_key(fingerprint)
+    stored = _read(root / key, fingerprint)
+    if stored is not None:
+        return stored
+    try:
+        return _build_cached(root, key, fingerprint, build)
+    except _CacheUnusableError as problem:
+        warn(f"tuner: warning: cannot write the image cache at {problem.folder} ({problem.reason}); decoding in memory")
+        return _build_in_memory(build)
+
+
+class _MemorySink:
+    """Arrays in memory, for a cache that is off or cannot be written."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def array(self, name: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+        """A fresh uninitialised array: the builder fills all of it."""
+        self.arrays[name] = np.empty(shape, dtype=dtype)
+        return self.arrays[name]
+
+
+class _FileSink:
+    """Arrays as raw files in an entry being built, their space reserved up front."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.arrays: dict[str, np.ndarray] = {}
+        self.layout: dict[str, dict[str, Any]] = {}
+
+    def array(self, name: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+        """A writable map of a new file; ENOSPC shows here, not as a SIGBUS when a page is first written."""
+        if not name.isidentifier() or name in self.arrays:
+            raise ValueError(f"array name {name!r} must be a new identifier")
+        size = math.prod(shape) * np.dtype(dtype).itemsize
+        path = self.folder / f"{name}.bin"
+        try:
+            handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, CREATE_MODE)
+            try:
+                if size:
+                    os.posix_fallocate(handle, 0, size)
+            finally:
+                os.close(handle)
+            # mmap cannot map nothing: an empty array needs no file behind it.
+            array = np.memmap(path, dtype=dtype, mode="r+", shape=shape) if size else np.empty(shape, dtype=dtype)
+        except OSError as error:
+            raise _CacheUnusableError(self.folder.parent, error) from error
+        self.arrays[name] = array
+        self.layout[name] = {"shape": list(shape), "dtype": np.dtype(dtype).str}
+        return array
+
+
+def _build_in_memory(build: Callable[[Sink], dict[str, Any]]) -> Stored:
+    """Run the builder into plain arrays."""
+    sink = _MemorySink()
+    meta = build(sink)
+    return Stored(arrays=sink.arrays, meta=meta)
+
+
+def _build_cached(
+    root: Path, key: str, fingerprint: Mapping[str, Any], build: Callable[[Sink], dict[str, Any]]
+) -> Stored:
+    """Build the entry under the key's lock, unless a process that held it first already did."""
+    entry = root / key
+    with _locked(root, key):
+        stored = _read(entry, fingerprint)
+        if stored is not None:
+            return stored
+        # Holding the lock, every temporary for this key is a dead builder's, and a broken entry is ours to clear.
+        _remove_leftovers(root, key)
+        temporary = root / f".{key}.tmp-{os.getpid()}-{secrets.token_hex(6)}"
+        try:
+            _cache_step(root, lambda: temporary.mkdir())
+            sink = _FileSink(temporary)
+            meta = build(sink)
+            _cache_step(root, lambda: _commit(sink, temporary, entry, fingerprint, meta))
+        except BaseException:
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise
+    # Mapped again read-only, as a process that finds the entry sees it.
+    arrays = _cache_step(
+        root, lambda: {name: _mapped(entry / f"{name}.bin", sink.layout[name]) for name in sink.layout}
+    )
+    return Stored(arrays=arrays, meta=meta)
+
+
+@contextmanager
+def _locked(root: Path, key: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``<root>/<key>.lock``; the kernel drops it if the process dies."""
+    _cache_step(root, lambda: make_folder(root))
+    # Read-only is enough for flock, so a lock file another user created still opens.
+    handle = _cache_step(root, lambda: os.open(root / f"{key}.lock", os.O_RDONLY | os.O_CREAT, CREATE_MODE))
+    try:
+        _cache_step(root, lambda: fcntl.flock(handle, fcntl.LOCK_EX))
+        yield
+    finally:
+        os.close(handle)  # releases the lock
+
+
+def _cache_step(root: Path, step: Callable[[], _T]) -> _T:
+    """Run one step of writing the cache, an OSError in it turned into the cache being unusable."""
+    try:
+        return step()
+    except OSError as error:
+        raise _CacheUnusableError(root, error) from error
+
+
+def _remove_leftovers(root: Path, key: str) -> None:
+    """Delete dead builders' temporaries and a broken entry for ``key``; a failure here is left for later."""
+    entry = root / key
+    if entry.exists():
+        spoiled = root / f".{key}.tmp-spoiled-{secrets.token_hex(6)}"
+        try:
+            os.rename(entry, spoiled)
+        except OSError:
+            return
+    for leftover in root.glob(f".{key}.tmp-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _commit(
+    sink: _FileSink, temporary: Path, entry: Path, fingerprint: Mapping[str, Any], meta: dict[str, Any]
+) -> None:
+    """Flush the arrays and meta.json to disk, then rename the folder into place and flush that too."""
+    for name, array in sink.arrays.items():
+        if isinstance(array, np.memmap):
+            array.flush()
+            sync_file(temporary / f"{name}.bin")
+    write_json(
+        temporary / "meta.json", {"format": FORMAT, "fingerprint": fingerprint, "arrays": sink.layout, "meta": meta}
+    )
+    sync_folder(temporary)
+    os.rename(temporary, entry)
+    sync_folder(entry.parent)
+
+
+def _read(entry: Path, fingerprint: Mapping[str, Any]) -> Stored | None:
+    """The entry as read-only maps, or None when it is missing or not whole (wrong sizes, bad meta.json)."""
+    try:
+        described = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+        if described["format"] != FORMAT or described["fingerprint"] != json.loads(json.dumps(fingerprint)):
+            return None
+        arrays = {name: _mapped(entry / f"{name}.bin", layout) for name, layout in described["arrays"].items()}
+        return Stored(arrays=arrays, meta=described["meta"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _mapped(path: Path, layout: Mapping[str, Any]) -> np.ndarray:
+    """A read-only map of one array file, which must hold exactly the bytes its layout says."""
+    shape, dtype = tuple(int(size) for size in layout["shape"]), np.dtype(layout["dtype"])
+    size = math.prod(shape) * dtype.itemsize
+    if path.stat().st_size != size:
+        raise ValueError(f"{path} holds {path.stat().st_size} bytes, not {size}")
+    if not size:
+        empty = np.empty(shape, dtype=dtype)
+        empty.flags.writeable = False
+        return empty
+    return np.memmap(path, dtype=dtype, mode="r", shape=shape)
