@@ -21,6 +21,13 @@ def _space(tmp_path, per_class=12, classes=("cats", "dogs"), **data):
     return tmp_path / "images"
 
 
+def _set_data(tmp_path, **keys):
+    """Change data keys of the space file written by ``_space``."""
+    space = yaml.safe_load((tmp_path / "space.yaml").read_text())
+    space["data"].update(keys)
+    (tmp_path / "space.yaml").write_text(yaml.safe_dump(space), encoding="utf-8")
+
+
 def test_validate_lists_the_folder_without_decoding_every_image(tmp_path, run_tuner):
     images = _space(tmp_path, per_class=5, classes=("cats", "dogs", "owls"))
     (images / "owls" / "4.png").write_bytes(b"not a png")  # never read by validate
@@ -40,8 +47,7 @@ def test_an_unreadable_image_stops_the_search_by_default_and_is_skipped_on_reque
     assert len(stopped.stderr.splitlines()) == 1
     assert not (tmp_path / "runs" / "folder" / "results.csv").exists()
 
-    text = (tmp_path / "space.yaml").read_text().replace("source: directory", "source: directory\n  on_bad_image: skip")
-    (tmp_path / "space.yaml").write_text(text)
+    _set_data(tmp_path, on_bad_image="skip")
     skipped = run_tuner("search", "space.yaml", "--runs-dir", "runs", "--quiet")
     assert skipped.returncode == 0, skipped.stderr
     warning = f"tuner: warning: {images.resolve()}: skipped 1 unreadable image(s): dogs/3.png (data.on_bad_image: skip)"
@@ -64,8 +70,7 @@ def test_balanced_class_weights_weigh_the_validation_loss_of_an_imbalanced_folde
     for number in range(4, 16):
         (images / "dogs" / f"{number}.png").unlink()  # 16 cats, 4 dogs
     plain = run_tuner("search", "space.yaml", "--runs-dir", "plain", "--quiet")
-    text = (tmp_path / "space.yaml").read_text().replace("source: directory", "source: directory\n  class_weight: x")
-    (tmp_path / "space.yaml").write_text(text.replace("class_weight: x", "class_weight: balanced"))
+    _set_data(tmp_path, class_weight="balanced")
     balanced = run_tuner("search", "space.yaml", "--runs-dir", "balanced", "--quiet")
     assert plain.returncode == balanced.returncode == 0, plain.stderr + balanced.stderr
     losses = [pd.read_csv(tmp_path / run / "folder" / "results.csv")["objective"][0] for run in ("plain", "balanced")]
