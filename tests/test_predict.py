@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -79,27 +81,27 @@ def test_predict_on_the_validation_files_scores_the_recorded_validation_accuracy
     second = pd.read_csv(io.StringIO(exported.stdout))
     assert _accuracy(second) == pytest.approx(_recorded_val_accuracy(run_dir, rank=2), abs=1e-6)
 
-
-def test_exported_model_takes_raw_pixels_of_any_size(tmp_path, run_tuner):
-    space = _folder_space(tmp_path)
-    assert run_tuner("search", str(space), "--runs-dir", "runs", "--quiet").returncode == 0
-    assert run_tuner("export", "runs/shapes-folder", "--output", "best.keras").returncode == 0
+    # The saved model takes raw pixels of any size, uint8 as a file holds them, and resizes them itself.
     check = (
         "import keras, numpy as np\n"
         "from PIL import Image\n"
-        "model = keras.models.load_model('best.keras')\n"
-        "image = np.asarray(Image.open('images/star/0.png'))[..., None]\n"
-        "large = np.asarray(Image.open('images/star/0.png').resize((24, 20), Image.Resampling.BILINEAR))[..., None]\n"
-        "same = model.predict(image[None].astype('uint8'), verbose=0)\n"
-        "bigger = model.predict(large[None].astype('uint8'), verbose=0)\n"
-        "print(model.input_shape, int(np.argmax(same)), int(np.argmax(bigger)))\n"
+        "model = keras.models.load_model('second.keras')\n"
+        "image = Image.open('images/star/0.png')\n"
+        "same = np.asarray(image)[None, ..., None]\n"
+        "larger = np.asarray(image.resize((24, 20), Image.Resampling.BILINEAR))[None, ..., None]\n"
+        "def probabilities(pixels):\n"
+        "    return keras.ops.convert_to_numpy(keras.ops.softmax(model.predict(pixels, verbose=0)))[0]\n"
+        "print(model.input_shape, same.dtype, *probabilities(same), *probabilities(larger))\n"
     )
-    import subprocess
-    import sys
-
     shown = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.split("\n")[-2] == "(None, None, None, 1) 2 2"
+    line = shown.stdout.splitlines()[-1]
+    assert line.startswith("(None, None, None, 1) uint8 ")
+    same, larger = np.array(line.split()[-6:-3], float), np.array(line.split()[-3:], float)
+    star = tmp_path / "images" / "star" / "0.png"
+    answered = run_tuner("predict", "second.keras", str(star))
+    assert np.allclose(pd.read_csv(io.StringIO(answered.stdout)).iloc[0, 2:].to_numpy(float), same, atol=1e-5)
+    assert np.allclose(larger, same, atol=0.05)
 
 
 def test_a_binary_task_gives_the_sign_and_the_real_output(tmp_path, run_tuner):
