@@ -10,8 +10,11 @@ import json
 import os
 import platform
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from tuner.space.loading import load_spec
 from tuner.space.schema import Spec
@@ -95,6 +98,32 @@ def load_trials(run_dir: Path) -> list[dict[str, Any]]:
         epochs = json.loads(history.read_text(encoding="utf-8"))["epochs"]
         trials.append({"values": record["hyperparameters"]["values"], "epochs": len(epochs), "id": record["trial_id"]})
     return trials
+
+
+@dataclass(frozen=True)
+class Arrays:
+    """A task's split as the float32 [0, 1] arrays a hand-written Keras script feeds its models."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    input_shape: tuple[int, int, int]
+    num_classes: int
+
+
+def load_arrays(spec: Spec, seed: int) -> Arrays:
+    """``tuner``'s split of the spec's data for ``seed``, scaled in memory, so both sides see the same images."""
+    from tuner.data.sources import load_data
+
+    data = load_data(spec.data, ROOT, seed)
+
+    def scaled(rows: Any) -> np.ndarray:
+        return (rows.pixels() * data.pixel_scale).astype("float32")
+
+    return Arrays(
+        scaled(data.train), data.train.labels, scaled(data.val), data.val.labels, data.input_shape, data.num_classes
+    )
 
 
 def bare_fit_seconds(values: dict[str, Any], data: Any, epochs: int, seed: int) -> float:

@@ -121,11 +121,9 @@ def search(
 
 def digits_arrays(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``tuner``'s split of digits for a run seed, so both sides train and validate on the same images."""
-    from benchlib import ROOT, space
+    from benchlib import load_arrays, space
 
-    from tuner.data.sources import load_data
-
-    data = load_data(space("digits").data, ROOT, seed)
+    data = load_arrays(space("digits"), seed)
     return data.x_train, data.y_train, data.x_val, data.y_val
 
 

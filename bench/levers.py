@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchlib import ROOT, Figures, results_path, space
+from benchlib import Figures, load_arrays, results_path, space
 
 from tuner.engine.quiet import import_tensorflow_quietly
 
@@ -114,10 +114,9 @@ def main() -> int:
     parser.add_argument("--results", help="results JSON (default bench/results/levers.json; '-' for none)")
     args = parser.parse_args()
     import_tensorflow_quietly()
-    from tuner.data.sources import load_data
 
     spec = space("digits")
-    data = load_data(spec.data, ROOT, spec.seed)
+    data = load_arrays(spec, spec.seed)
     levers = ["baseline", "steps_per_execution=4", "steps_per_execution=16", "tf.data"]
     figures = Figures("levers")
     chosen = configurations(args.configs, 1)

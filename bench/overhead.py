@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchlib import ROOT, Figures, bare_fit_seconds, load_trials, results_path, space
+from benchlib import ROOT, Figures, bare_fit_seconds, load_arrays, load_trials, results_path, space
 
 from tuner.engine.quiet import import_tensorflow_quietly
 
@@ -32,13 +32,12 @@ def main() -> int:
     import_tensorflow_quietly()
     import kt_by_hand
 
-    from tuner.data.sources import load_data
     from tuner.engine.search import run_search
     from tuner.engine.seeds import derive_seed, trial_seed
     from tuner.model.task import settle
 
     spec = space("digits", **{"search.max_trials": args.trials, "training.epochs": args.epochs})
-    data = load_data(spec.data, ROOT, spec.seed)
+    data = load_arrays(spec, spec.seed)
     spec = settle(spec, data.num_classes)
     figures = Figures("overhead")
     figures.show("trials", args.trials, f"{args.trials} x up to {args.epochs} epochs, digits")

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from benchlib import ROOT, Figures, results_path, space
+from benchlib import ROOT, Figures, load_arrays, results_path, space
 
 from tuner.engine.quiet import import_tensorflow_quietly
 
@@ -178,7 +178,6 @@ def main() -> int:
     parser.add_argument("--results", help="results JSON (default bench/results/vs_optuna.json; '-' for none)")
     args = parser.parse_args()
     import_tensorflow_quietly()
-    from tuner.data.sources import load_data
     from tuner.model.task import settle
 
     figures = Figures("vs_optuna")
@@ -193,7 +192,7 @@ def main() -> int:
                 if args.limit:
                     settings["data.limit"] = args.limit
                 base = space(space_name, **settings)
-                data = load_data(base.data, ROOT, seed)
+                data = load_arrays(base, seed)
                 base = settle(base, data.num_classes)
                 for method in (*TOOL, *OPTUNA):
                     started = time.time()

@@ -248,8 +248,7 @@ def test_a_cache_folder_that_cannot_be_made_warns_once_and_decodes_in_memory(tmp
     warnings: list[str] = []
     stored = load_or_build(listing.fingerprint((7, 9), "rgb"), build, warn=warnings.append)
     assert warnings == [
-        f"tuner: warning: cannot write the image cache at {tmp_path / 'a-file' / 'cache'} (Not a directory); "
-        "decoding in memory"
+        f"cannot write the image cache at {tmp_path / 'a-file' / 'cache'} (Not a directory); decoding in memory"
     ]
     for name in ("images", "labels"):
         assert not isinstance(stored.arrays[name], np.memmap)
@@ -262,9 +261,7 @@ def test_a_read_only_cache_folder_warns_once_and_decodes_in_memory(cache, tmp_pa
     cache.mkdir(mode=0o500)
     warnings: list[str] = []
     stored = load_or_build({"n": 1}, counting_builder(tmp_path / "counter"), warn=warnings.append)
-    assert warnings == [
-        f"tuner: warning: cannot write the image cache at {cache} (Permission denied); decoding in memory"
-    ]
+    assert warnings == [f"cannot write the image cache at {cache} (Permission denied); decoding in memory"]
     np.testing.assert_array_equal(stored.arrays["values"], np.full((4, 3), 7))
     assert list(cache.iterdir()) == []
 
@@ -291,7 +288,7 @@ def test_no_room_for_an_array_warns_once_and_leaves_no_partial_file(cache):
     done = subprocess.run([sys.executable, "-c", LIMITED], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {
-        "warnings": [f"tuner: warning: cannot write the image cache at {cache} (File too large); decoding in memory"],
+        "warnings": [f"cannot write the image cache at {cache} (File too large); decoding in memory"],
         "memmap": False,
         "all nine": True,
     }
@@ -308,9 +305,7 @@ def test_a_full_disk_warns_once_and_leaves_no_partial_file(tmp_path, monkeypatch
     larger = status.f_bavail * status.f_frsize + 2**20
     warnings: list[str] = []
     stored = load_or_build({"n": 1}, counting_builder(tmp_path / "counter", shape=(larger,)), warn=warnings.append)
-    assert warnings == [
-        f"tuner: warning: cannot write the image cache at {root} (No space left on device); decoding in memory"
-    ]
+    assert warnings == [f"cannot write the image cache at {root} (No space left on device); decoding in memory"]
     assert not isinstance(stored.arrays["values"], np.memmap)
     assert [path.name for path in root.iterdir()] == [f"{fingerprint_key({'n': 1})}.lock"]
 

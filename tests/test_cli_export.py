@@ -42,7 +42,8 @@ def test_export_then_retrain_from_the_yaml_gives_the_same_hyperparameters(tmp_pa
         "spec, _ = load_spec('out/second.yaml')\n"
         "data = load_data(spec.data, Path('.'), spec.seed)\n"
         "model = keras.models.load_model('out/second.keras')\n"
-        "print(model.count_params(), model.evaluate(data.x_val, data.y_val, verbose=0, return_dict=True)['loss'])\n"
+        "scores = model.evaluate(data.val.pixels(), data.val.labels, verbose=0, return_dict=True)\n"
+        "print(model.count_params(), scores['loss'])\n"
     )
     loaded = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert loaded.returncode == 0, loaded.stderr

@@ -6,6 +6,7 @@ import keras_tuner
 import numpy as np
 import pytest
 
+from tuner.data.dataset import Subset
 from tuner.model.builder import build_model
 from tuner.model.hypermodel import CNNHyperModel
 from tuner.model.space import declare_space
@@ -99,14 +100,38 @@ def test_binary_losses_read_one_real_output():
         assert model.layers[-1].activation.__name__ == "linear"
 
 
+def _random_subset(count: int) -> Subset:
+    """``count`` random float images in [0, 1], alternately of class 0 and 1."""
+    images = np.random.default_rng(0).random((count, 8, 8, 1), dtype="float32")
+    return Subset(images, np.arange(count) % 2, np.arange(count))
+
+
+def test_pixels_are_scaled_inside_the_model():
+    model = build_model(BASE, (8, 8, 1), 3, pixel_scale=1 / 255)
+    assert model.layers[1].name == "rescale" and model.layers[1].scale == pytest.approx(1 / 255)
+    assert "rescale" not in [layer.name for layer in build_model(BASE, (8, 8, 1), 3).layers]
+
+
+def test_balanced_class_weights_follow_scikit_learn_and_weigh_absent_classes_zero():
+    from tuner.data.dataset import Dataset
+    from tuner.model.task import class_weights
+    from tuner.space.schema import DataSpec
+
+    labels = np.array([0] * 6 + [1] * 2 + [2] * 2)
+    data = Dataset(np.zeros((10, 1, 1, 1)), labels, ("a", "b", "c"), np.arange(8), np.arange(8, 10), np.arange(0), 1)
+    weights = class_weights(DataSpec(source="digits", class_weight="balanced"), data)
+    assert weights.tolist() == pytest.approx([8 / (2 * 6), 8 / (2 * 2), 0.0])  # class c has no training rows
+    assert class_weights(DataSpec(source="digits"), data) is None
+
+
 @pytest.mark.slow
 def test_fit_uses_the_trial_batch_size_and_epochs(space_file):
     spec, _ = load_spec(space_file("data: {source: digits}\ntraining: {epochs: 2, batch_size: 5, early_stopping: 0}\n"))
     hp = keras_tuner.HyperParameters()
-    hypermodel = CNNHyperModel(spec, (8, 8, 1), 2)
+    hypermodel = CNNHyperModel(spec, (8, 8, 1), ("a", "b"), 1.0)
     model = hypermodel.build(hp)
-    x, y = np.random.default_rng(0).random((10, 8, 8, 1), dtype="float32"), np.arange(10) % 2
-    history = hypermodel.fit(hp, model, x, y, validation_data=(x, y), verbose=0)
+    rows = _random_subset(10)
+    history = hypermodel.fit(hp, model, rows, validation_data=rows, verbose=0)
     assert len(history.history["val_loss"]) == 2
     assert model.optimizer.iterations.numpy() == 4
 
@@ -127,7 +152,7 @@ def test_mixed_precision_computes_in_float16_and_reads_out_in_float32(space_file
         space_file("data: {source: digits}\ntraining: {epochs: 1, mixed_precision: true, jit_compile: false}\n")
     )
     hp = keras_tuner.HyperParameters()
-    model = CNNHyperModel(spec, (8, 8, 1), 3).build(hp)
+    model = CNNHyperModel(spec, (8, 8, 1), ("a", "b", "c"), 1.0).build(hp)
     conv = next(layer for layer in model.layers if layer.name.startswith("conv2d"))
     assert conv.compute_dtype == "float16" and conv.variable_dtype == "float32"
     assert model.get_layer("readout").compute_dtype == "float32"
@@ -149,12 +174,12 @@ def test_fitting_leaves_no_traced_graph_in_tensorflows_gradient_registry(space_f
     from tensorflow.python.framework import ops
 
     spec, _ = load_spec(space_file("data: {source: digits}\ntraining: {epochs: 1, batch_size: 5, early_stopping: 0}\n"))
-    hypermodel = CNNHyperModel(spec, (8, 8, 1), 2)
-    x, y = np.random.default_rng(0).random((10, 8, 8, 1), dtype="float32"), np.arange(10) % 2
+    hypermodel = CNNHyperModel(spec, (8, 8, 1), ("a", "b"), 1.0)
+    rows = _random_subset(10)
     registry = ops._gradient_registry._registry
     before = set(registry)
     for _ in range(2):
         hp = keras_tuner.HyperParameters()
-        history = hypermodel.fit(hp, hypermodel.build(hp), x, y, validation_data=(x, y), verbose=0)
+        history = hypermodel.fit(hp, hypermodel.build(hp), rows, validation_data=rows, verbose=0)
         assert len(history.history["loss"]) == 1
     assert not [name for name in set(registry) - before if name.startswith("CustomGradient-")]

@@ -59,7 +59,7 @@ def test_a_trial_trains_the_same_when_run_again_after_other_trials(tmp_path):
     keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]).compile(loss="mse")
     np.random.default_rng().random()
     first = tuner.oracle.get_trial(tuner.oracle.start_order[0])
-    replayed = tuner.replay(first, data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), verbose=0)
+    replayed = tuner.replay(first, data.train, validation_data=data.val, verbose=0)
     recorded = json.loads(layout.history_file(run_dir, first.trial_id, 0).read_text())["epochs"]
     assert first_difference(recorded, replayed) is None
 

@@ -101,9 +101,9 @@ def test_a_one_block_four_filter_net_is_visibly_worse_than_a_deeper_one():
         keras.utils.set_random_seed(1)
         model = build_model({**common, **values}, data.input_shape, data.num_classes)
         history = model.fit(
-            data.x_train,
-            targets(data.y_train, "hinge"),
-            validation_data=(data.x_val, targets(data.y_val, "hinge")),
+            data.train.pixels(),
+            targets(data.train.labels, "hinge"),
+            validation_data=(data.val.pixels(), targets(data.val.labels, "hinge")),
             batch_size=16,
             epochs=10,
             verbose=0,

@@ -91,7 +91,7 @@ def load_or_build(
     try:
         return _build_cached(root, key, fingerprint, build)
     except _CacheUnusableError as problem:
-        warn(f"tuner: warning: cannot write the image cache at {problem.folder} ({problem.reason}); decoding in memory")
+        warn(f"cannot write the image cache at {problem.folder} ({problem.reason}); decoding in memory")
         return _build_in_memory(build)
 
 

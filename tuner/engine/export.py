@@ -19,7 +19,7 @@ import keras
 import yaml
 
 from tuner.errors import InputError
-from tuner.model.builder import build_model
+from tuner.model.builder import build_model, make_optimizer
 from tuner.model.space import HP_NAMES
 from tuner.model.task import compile_arguments, resolve_loss
 from tuner.reports.ranking import rank
@@ -119,7 +119,10 @@ def raw_pixel_model(model: keras.Model, recorded: RecordedTask, values: dict[str
     resized = keras.layers.Resizing(height, width, interpolation="bilinear", antialias=True, name="resize")(inputs)
     wrapped = keras.Model(inputs, model(resized), name=f"{model.name}_raw_pixels")
     loss = resolve_loss(values["loss"], len(recorded.class_names))
-    wrapped.compile(optimizer=model.optimizer, **compile_arguments(loss))
+    # Compiled as the search compiled the trial, so the saved model evaluates and trains on; the optimiser is
+    # built before saving, so loading restores it without Keras' note that its state was skipped.
+    wrapped.compile(optimizer=make_optimizer(values), **compile_arguments(loss))
+    wrapped.optimizer.build(wrapped.trainable_variables)
     return wrapped
 
 

@@ -25,7 +25,9 @@ def score_best(tuner: Any, data: Dataset, run_dir: Path, top: int = TOP_TRIALS) 
     per-class results on the validation and test sets (``per_class.json``)."""
     scores: dict[str, dict[str, float]] = {}
     hypermodel = tuner.hypermodel
-    for place, trial in enumerate(tuner.oracle.get_best_trials(top)):
+    # keras-tuner pads its best trials with unfinished and failed ones, which have no weights to score.
+    completed = [trial for trial in tuner.oracle.get_best_trials(top) if trial.status == "COMPLETED"]
+    for place, trial in enumerate(completed):
         with optimizer_state_left_behind():
             model = tuner.load_model(trial)
         hp = trial.hyperparameters

@@ -20,7 +20,12 @@ IN_MEMORY_BYTES = 64 * 2**20
 
 
 def batches(
-    subset: Subset, targets: np.ndarray, batch_size: int, shuffle: bool, weights: np.ndarray | None = None
+    subset: Subset,
+    targets: np.ndarray,
+    batch_size: int,
+    shuffle: bool,
+    weights: np.ndarray | None = None,
+    in_memory_bytes: int = IN_MEMORY_BYTES,
 ) -> Any:
     """``(images, targets[, weights])`` batches of ``subset`` as a prefetched ``tf.data`` pipeline.
 
@@ -35,7 +40,7 @@ def batches(
     options = tf.data.Options()
     options.autotune.enabled = False
     columns = (targets,) if weights is None else (targets, weights.astype("float32"))
-    if subset.nbytes <= IN_MEMORY_BYTES:
+    if subset.nbytes <= in_memory_bytes:
         data = tf.data.Dataset.from_tensor_slices((subset.pixels(), *columns)).with_options(options)
         if shuffle:
             data = data.shuffle(len(subset), reshuffle_each_iteration=True)
