@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from tests.test_folder import write_classes
-from tuner.data.cache import cache_root, fingerprint_key, load_or_build
+from tuner.data.cache import cache_root, fingerprint_key, finish_writing, load_or_build
 from tuner.data.folder import decode_folder, list_folder
 
 # A process that loads a folder through the cache, counting each decode in a file, and saves the images it got.
@@ -113,6 +113,7 @@ def test_cached_arrays_are_read_only_memory_maps_built_once(cache, tmp_path):
         assert values.dtype == np.int16
         np.testing.assert_array_equal(values, np.full((4, 3), 7))
         assert stored.meta == {"fill": 7}
+    finish_writing()
     entry = cache / fingerprint_key({"n": 1})
     described = json.loads((entry / "meta.json").read_text())
     assert described["fingerprint"] == {"n": 1}
@@ -208,6 +209,7 @@ def test_a_killed_builder_leaves_nothing_that_is_read_and_a_later_load_works(cac
 def test_a_broken_entry_is_built_again(cache, tmp_path, damage):
     counter = tmp_path / "counter"
     load_or_build({"n": 1}, counting_builder(counter), warn=pytest.fail)
+    finish_writing()
     entry = cache / fingerprint_key({"n": 1})
     if damage == "truncate":
         os.truncate(entry / "values.bin", 10)
@@ -220,6 +222,7 @@ def test_a_broken_entry_is_built_again(cache, tmp_path, damage):
     stored = load_or_build({"n": 1}, counting_builder(counter, fill=5), warn=pytest.fail)
     np.testing.assert_array_equal(stored.arrays["values"], np.full((4, 3), 5))
     assert lines(counter) == 2
+    finish_writing()
     assert sorted(path.name for path in cache.iterdir()) == sorted([entry.name, f"{entry.name}.lock"])
 
 
@@ -295,6 +298,60 @@ def test_no_room_for_an_array_warns_once_and_leaves_no_partial_file(cache):
     assert [path.name for path in cache.iterdir()] == [f"{fingerprint_key({'n': 1})}.lock"]
 
 
+# An entry whose meta.json cannot be written: the caller already has its arrays when the writer thread fails.
+UNWRITABLE_META = """
+import json, resource, signal
+import numpy as np
+from tuner.data.cache import finish_writing, load_or_build
+
+def build(sink):
+    sink.array("values", (1024,), "uint8")[...] = 9
+    return {"text": "x" * 100_000}
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead of killing
+resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))
+warnings = []
+stored = load_or_build({"n": 1}, build, warn=warnings.append)
+finish_writing()
+print(json.dumps({"warnings": warnings, "all nine": bool((stored.arrays["values"] == 9).all())}))
+"""
+
+
+def test_an_entry_that_cannot_be_committed_warns_and_leaves_the_arrays_and_no_temporary(cache):
+    done = subprocess.run([sys.executable, "-c", UNWRITABLE_META], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "warnings": [f"cannot write the image cache at {cache} (File too large); the next run decodes again"],
+        "all nine": True,
+    }
+    assert [path.name for path in cache.iterdir()] == [f"{fingerprint_key({'n': 1})}.lock"]
+
+
+# Builds an entry and leaves at once with os._exit, as ``tuner`` does once TensorFlow is loaded.
+EXITS_AT_ONCE = """
+import os
+from tuner.data.cache import finish_writing, load_or_build
+
+def build(sink):
+    sink.array("values", (64, 1024, 1024), "uint8")[...] = 5
+    return {"fill": 5}
+
+load_or_build({"n": 1}, build, warn=print)
+finish_writing()
+os._exit(0)
+"""
+
+
+def test_finish_writing_puts_the_entry_on_disk_before_os_exit(cache, tmp_path):
+    done = subprocess.run([sys.executable, "-c", EXITS_AT_ONCE], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    counter = tmp_path / "counter"
+    stored = load_or_build({"n": 1}, counting_builder(counter, shape=(64, 1024, 1024), fill=9), warn=pytest.fail)
+    assert lines(counter) == 0
+    assert stored.meta == {"fill": 5}
+    assert int(stored.arrays["values"][-1, -1, -1]) == 5
+
+
 def test_a_full_disk_warns_once_and_leaves_no_partial_file(tmp_path, monkeypatch):
     small = os.environ.get("TUNER_TEST_SMALL_FS")
     if not small:
@@ -322,6 +379,7 @@ def test_files_and_folders_get_the_users_umask(cache, tmp_path, umask, file_mode
     previous = os.umask(umask)
     try:
         load_or_build({"n": 1}, counting_builder(tmp_path / "counter"), warn=pytest.fail)
+        finish_writing()
     finally:
         os.umask(previous)
     entry = cache / fingerprint_key({"n": 1})

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tuner.data import folder
 from tuner.data.cache import load_or_build
 from tuner.data.folder import BadImageError, decode_folder, decode_image, list_folder, read_one
 from tuner.errors import InputError
@@ -228,3 +229,25 @@ def test_the_fingerprint_changes_when_a_file_is_touched_or_resized(tmp_path):
         stream.write(b"\0")
     os.utime(file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
     assert list_folder(root).fingerprint((7, 9), "rgb") != touched
+
+
+@pytest.mark.parametrize("workers", ["threads", "processes"])
+@pytest.mark.parametrize("image_size", [(23, 37), (12, 20)], ids=["own size", "resized"])
+def test_a_cached_folder_holds_exactly_what_decode_image_gives(tmp_path, monkeypatch, workers, image_size):
+    monkeypatch.setenv("TUNER_CACHE", str(tmp_path / "cache"))
+    if workers == "processes":
+        monkeypatch.setattr(folder, "PROCESSES_FROM", 1)
+        monkeypatch.setattr(folder, "PROCESS_CHUNK", 3)
+    root = tmp_path / "data"
+    for index in range(8):
+        write_image(root / "ant" / f"{index}.png", seed=index)
+        write_image(root / "bee" / f"{index}.jpg", seed=index + 8)
+    listing = list_folder(root)
+    stored = load_or_build(
+        listing.fingerprint(image_size, "rgb"),
+        lambda sink: decode_folder(listing, image_size, "rgb", "error", sink),
+        warn=pytest.fail,
+    )
+    assert isinstance(stored.arrays["images"], np.memmap)
+    expected = np.stack([decode_image(file, image_size, "rgb") for file in listing.files])
+    np.testing.assert_array_equal(stored.arrays["images"], expected)

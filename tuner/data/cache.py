@@ -2,8 +2,10 @@
 
 An entry is a folder ``<root>/<key>/`` named for the fingerprint of what was read. It is built in a temporary
 sibling and renamed into place, so a reader sees a whole entry or none; one process builds it while the others
-wait on a lock and then map what it wrote. The cache is only a cache: any trouble with it (no permission, a
-full disk, a read-only file system) costs a warning and a decode in memory, never a failed run.
+wait on a lock and then map what it wrote. The builder's process gets its arrays as soon as they are filled: a
+thread flushes, renames and unlocks the entry meanwhile, and ``finish_writing`` waits for it. The cache is only
+a cache: any trouble with it (no permission, a full disk, a read-only file system) costs a warning and a decode
+in memory, never a failed run.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import math
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -28,6 +30,9 @@ from tuner.rundir.files import CREATE_MODE, make_folder, sync_file, sync_folder,
 _T = TypeVar("_T")
 
 FORMAT = 1  # of an entry's layout; a change makes old entries miss instead of being misread
+
+# Entries this process built and is still writing to disk; non-daemon, so a normal exit waits for them.
+_writing: list[threading.Thread] = []
 
 
 class Sink(Protocol):
@@ -70,6 +75,12 @@ def fingerprint_key(fingerprint: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def finish_writing() -> None:
+    """Wait until every entry this process built is on disk: needed before ``os._exit``, which waits for no thread."""
+    while _writing:
+        _writing.pop().join()
+
+
 def load_or_build(
     fingerprint: Mapping[str, Any],
     build: Callable[[Sink], dict[str, Any]],
@@ -89,7 +100,7 @@ def load_or_build(
     if stored is not None:
         return stored
     try:
-        return _build_cached(root, key, fingerprint, build)
+        return _build_cached(root, key, fingerprint, build, warn)
     except _CacheUnusableError as problem:
         warn(f"cannot write the image cache at {problem.folder} ({problem.reason}); decoding in memory")
         return _build_in_memory(build)
@@ -145,11 +156,20 @@ def _build_in_memory(build: Callable[[Sink], dict[str, Any]]) -> Stored:
 
 
 def _build_cached(
-    root: Path, key: str, fingerprint: Mapping[str, Any], build: Callable[[Sink], dict[str, Any]]
+    root: Path,
+    key: str,
+    fingerprint: Mapping[str, Any],
+    build: Callable[[Sink], dict[str, Any]],
+    warn: Callable[[str], None],
 ) -> Stored:
-    """Build the entry under the key's lock, unless a process that held it first already did."""
+    """Build the entry under the key's lock, unless a process that held it first already did.
+
+    The arrays are returned once filled; a thread writes the entry to disk and then releases the lock, so a
+    process waiting on it still finds a whole entry, and one killed meanwhile leaves only a temporary.
+    """
     entry = root / key
-    with _locked(root, key):
+    lock = _lock(root, key)
+    try:
         stored = _read(entry, fingerprint)
         if stored is not None:
             return stored
@@ -160,28 +180,57 @@ def _build_cached(
             _cache_step(root, lambda: temporary.mkdir())
             sink = _FileSink(temporary)
             meta = build(sink)
-            _cache_step(root, lambda: _commit(sink, temporary, entry, fingerprint, meta))
         except BaseException:
             shutil.rmtree(temporary, ignore_errors=True)
             raise
-    # Mapped again read-only, as a process that finds the entry sees it.
-    arrays = _cache_step(
-        root, lambda: {name: _mapped(entry / f"{name}.bin", sink.layout[name]) for name in sink.layout}
-    )
-    return Stored(arrays=arrays, meta=meta)
+        writer = threading.Thread(
+            target=_write_and_unlock,
+            args=(root, lock, sink, temporary, entry, fingerprint, meta, warn),
+            name=f"tuner-cache-{key[:8]}",
+        )
+        writer.start()
+        lock = None  # the writer releases it
+        _writing.append(writer)
+    finally:
+        if lock is not None:
+            os.close(lock)  # releases the lock
+    # The maps stay valid across the rename: the caller reads what a process that finds the entry maps.
+    for array in sink.arrays.values():
+        array.flags.writeable = False
+    return Stored(arrays=dict(sink.arrays), meta=meta)
 
 
-@contextmanager
-def _locked(root: Path, key: str) -> Iterator[None]:
-    """Hold an exclusive lock on ``<root>/<key>.lock``; the kernel drops it if the process dies."""
+def _lock(root: Path, key: str) -> int:
+    """A descriptor holding an exclusive lock on ``<root>/<key>.lock``; the kernel drops it if the process dies."""
     _cache_step(root, lambda: make_folder(root))
     # Read-only is enough for flock, so a lock file another user created still opens.
     handle = _cache_step(root, lambda: os.open(root / f"{key}.lock", os.O_RDONLY | os.O_CREAT, CREATE_MODE))
     try:
         _cache_step(root, lambda: fcntl.flock(handle, fcntl.LOCK_EX))
-        yield
+    except BaseException:
+        os.close(handle)
+        raise
+    return handle
+
+
+def _write_and_unlock(
+    root: Path,
+    lock: int,
+    sink: _FileSink,
+    temporary: Path,
+    entry: Path,
+    fingerprint: Mapping[str, Any],
+    meta: dict[str, Any],
+    warn: Callable[[str], None],
+) -> None:
+    """Commit a built entry and release its lock; a failure removes the temporary (the caller's maps stay valid)."""
+    try:
+        _cache_step(root, lambda: _commit(sink, temporary, entry, fingerprint, meta))
+    except _CacheUnusableError as problem:
+        shutil.rmtree(temporary, ignore_errors=True)
+        warn(f"cannot write the image cache at {problem.folder} ({problem.reason}); the next run decodes again")
     finally:
-        os.close(handle)  # releases the lock
+        os.close(lock)
 
 
 def _cache_step(root: Path, step: Callable[[], _T]) -> _T:
@@ -208,10 +257,13 @@ def _remove_leftovers(root: Path, key: str) -> None:
 def _commit(
     sink: _FileSink, temporary: Path, entry: Path, fingerprint: Mapping[str, Any], meta: dict[str, Any]
 ) -> None:
-    """Flush the arrays and meta.json to disk, then rename the folder into place and flush that too."""
+    """Flush the arrays and meta.json to disk, then rename the folder into place and flush that too.
+
+    fsync writes the pages the maps changed (Linux shares one page cache between them and the file); unlike
+    ``memmap.flush`` (msync) it releases the GIL while the disk works.
+    """
     for name, array in sink.arrays.items():
         if isinstance(array, np.memmap):
-            array.flush()
             sync_file(temporary / f"{name}.bin")
     write_json(
         temporary / "meta.json", {"format": FORMAT, "fingerprint": fingerprint, "arrays": sink.layout, "meta": meta}
