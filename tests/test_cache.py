@@ -116,7 +116,8 @@ def test_cached_arrays_are_read_only_memory_maps_built_once(cache, tmp_path):
     finish_writing()
     entry = cache / fingerprint_key({"n": 1})
     described = json.loads((entry / "meta.json").read_text())
-    assert described["fingerprint"] == {"n": 1}
+    assert described["key"] == entry.name
+    assert json.loads((entry / "fingerprint.json").read_text()) == {"n": 1}
     assert described["arrays"] == {"values": {"shape": [4, 3], "dtype": "<i2"}}
     assert described["meta"] == {"fill": 7}
 

@@ -96,7 +96,7 @@ def load_or_build(
         return _build_in_memory(build)
     root = cache_root()
     key = fingerprint_key(fingerprint)
-    stored = _read(root / key, fingerprint)
+    stored = _read(root / key)
     if stored is not None:
         return stored
     try:
@@ -170,7 +170,7 @@ def _build_cached(
     entry = root / key
     lock = _lock(root, key)
     try:
-        stored = _read(entry, fingerprint)
+        stored = _read(entry)
         if stored is not None:
             return stored
         # Holding the lock, every temporary for this key is a dead builder's, and a broken entry is ours to clear.
@@ -265,19 +265,23 @@ def _commit(
     for name, array in sink.arrays.items():
         if isinstance(array, np.memmap):
             sync_file(temporary / f"{name}.bin")
-    write_json(
-        temporary / "meta.json", {"format": FORMAT, "fingerprint": fingerprint, "arrays": sink.layout, "meta": meta}
-    )
+    # What was read, for whoever looks; a reader trusts the key (a sha256 of it) and never parses this.
+    write_json(temporary / "fingerprint.json", fingerprint)
+    write_json(temporary / "meta.json", {"format": FORMAT, "key": entry.name, "arrays": sink.layout, "meta": meta})
     sync_folder(temporary)
     os.rename(temporary, entry)
     sync_folder(entry.parent)
 
 
-def _read(entry: Path, fingerprint: Mapping[str, Any]) -> Stored | None:
-    """The entry as read-only maps, or None when it is missing or not whole (wrong sizes, bad meta.json)."""
+def _read(entry: Path) -> Stored | None:
+    """The entry as read-only maps, or None when it is missing or not whole (wrong sizes, bad meta.json).
+
+    The folder's name is the fingerprint's sha256, so a meta.json naming that key describes what was read;
+    the fingerprint itself (a line per file of a large folder) is not read back.
+    """
     try:
         described = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
-        if described["format"] != FORMAT or described["fingerprint"] != json.loads(json.dumps(fingerprint)):
+        if described["format"] != FORMAT or described["key"] != entry.name:
             return None
         arrays = {name: _mapped(entry / f"{name}.bin", layout) for name, layout in described["arrays"].items()}
         return Stored(arrays=arrays, meta=described["meta"])

@@ -8,6 +8,7 @@ to someone running a search, so the import runs with that descriptor pointed at 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 import warnings
@@ -15,7 +16,12 @@ from collections.abc import Iterator
 
 
 def import_tensorflow_quietly() -> None:
-    """Import TensorFlow once with native stderr silenced; Python errors still surface normally."""
+    """Import TensorFlow once with native stderr silenced; Python errors still surface normally.
+
+    Its objects are then moved out of the garbage collector's sight (``gc.freeze``): they live as long as
+    the process, and otherwise the first full collection after the import, usually while the data is listed,
+    walks all of them (0.2 s, measured on listing a 4,000-image folder: 0.21 s the first time, 0.005 s after).
+    """
     if "tensorflow" in sys.modules:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -28,6 +34,7 @@ def import_tensorflow_quietly() -> None:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+    gc.freeze()
 
 
 def hide_gaussian_process_notes() -> None:
