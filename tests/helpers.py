@@ -137,3 +137,22 @@ def assert_ranked_run(run_dir, trials: int, objective: str = "val_loss") -> pd.D
     assert results["objective"].is_monotonic_increasing
     assert objective not in results.columns  # the objective column is that metric
     return results
+
+
+def write_image(path: Path, size: tuple[int, int] = (37, 23), mode: str = "RGB", seed: int = 0) -> Path:
+    """A noisy image of ``size`` (width, height) in ``mode``, its format taken from the suffix."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    shape = (size[1], size[0], 3) if mode == "RGB" else (size[1], size[0])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8), mode).save(path)
+    return path
+
+
+def write_classes(root: Path, per_class: dict[str, int], suffix: str = ".png") -> Path:
+    """One sub-folder per class holding that many small images."""
+    for index, (name, count) in enumerate(per_class.items()):
+        for number in range(count):
+            write_image(root / name / f"{number:03d}{suffix}", size=(9, 7), seed=100 * index + number)
+    return root

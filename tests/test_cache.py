@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.test_folder import write_classes
+from tests.helpers import write_classes
 from tuner.data.cache import cache_root, fingerprint_key, finish_writing, load_or_build
 from tuner.data.folder import decode_folder, list_folder
 

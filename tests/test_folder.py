@@ -9,27 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.helpers import write_classes, write_image
 from tuner.data import folder
 from tuner.data.cache import load_or_build
 from tuner.data.folder import BadImageError, decode_folder, decode_image, list_folder, read_one
 from tuner.errors import InputError
-
-
-def write_image(path: Path, size: tuple[int, int] = (37, 23), mode: str = "RGB", seed: int = 0) -> Path:
-    """A noisy image of ``size`` (width, height) in ``mode``, its format taken from the suffix."""
-    rng = np.random.default_rng(seed)
-    shape = (size[1], size[0], 3) if mode == "RGB" else (size[1], size[0])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8), mode).save(path)
-    return path
-
-
-def write_classes(root: Path, per_class: dict[str, int], suffix: str = ".png") -> Path:
-    """One sub-folder per class holding that many small images."""
-    for index, (name, count) in enumerate(per_class.items()):
-        for number in range(count):
-            write_image(root / name / f"{number:03d}{suffix}", size=(9, 7), seed=100 * index + number)
-    return root
 
 
 def decoded(listing, image_size=(7, 9), color_mode="rgb", on_bad_image="error"):
