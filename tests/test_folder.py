@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -235,3 +237,27 @@ def test_a_cached_folder_holds_exactly_what_decode_image_gives(tmp_path, monkeyp
     assert isinstance(stored.arrays["images"], np.memmap)
     expected = np.stack([decode_image(file, image_size, "rgb") for file in listing.files])
     np.testing.assert_array_equal(stored.arrays["images"], expected)
+
+
+def test_worker_processes_work_from_a_script_without_a_main_guard(tmp_path):
+    write_classes(tmp_path / "images", {"a": 6, "b": 6})
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import numpy as np\n"
+        "from pathlib import Path\n"
+        "from tuner.data import folder\n"
+        "from tuner.data.cache import load_or_build, finish_writing\n"
+        "folder.PROCESSES_FROM = 1  # every folder through the worker processes\n"
+        "listing = folder.list_folder(Path('images'))\n"
+        "stored = load_or_build({'n': 'unguarded'}, lambda sink: folder.decode_folder("
+        "listing, (7, 9), 'rgb', 'error', sink), warn=print)\n"
+        "finish_writing()\n"
+        "direct = np.stack([folder.decode_image(file, (7, 9), 'rgb') for file in listing.files])\n"
+        "print(np.array_equal(stored.arrays['images'], direct))\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "TUNER_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert (done.returncode, done.stdout) == (0, "True\n"), done.stderr

@@ -26,7 +26,7 @@ FORMAT = 1  # of the decoded pixels; raising it makes every cached folder decode
 CHUNK = 32  # images per thread task: enough to make the scheduling cost small, few enough to balance the threads
 # From this many files into a cache file, worker processes decode (free of the GIL, which PIL holds for a third
 # of each image); below, starting them costs more than they save. At 4,000 128x128 JPEGs in a process that has
-# imported TensorFlow (as a search has), processes took 1.6x a Keras pass against 2.35x for threads.
+# imported TensorFlow (as a search has), processes took 1.56x a Keras pass against 2.35x for threads.
 PROCESSES_FROM = 2000
 PROCESS_CHUNK = 256  # images per process task: each costs a round trip to a worker
 
@@ -144,7 +144,8 @@ def decode_folder(
     labels[:] = listing.labels
     workers = os.cpu_count() or 1
     try:
-        if isinstance(images, np.memmap) and count >= PROCESSES_FROM and workers > 1:
+        forkable = "fork" in multiprocessing.get_all_start_methods()
+        if isinstance(images, np.memmap) and count >= PROCESSES_FROM and workers > 1 and forkable:
             skipped = _decode_in_processes(listing.files, images, image_size, color_mode, on_bad_image, workers - 1)
         else:
             skipped = _decode_in_threads(listing.files, images, image_size, color_mode, on_bad_image, workers)
@@ -237,10 +238,12 @@ def _decode_in_processes(
     """Decode in ``workers`` processes and this one, each writing its rows of the shared file.
 
     Workers take chunks from the front; this process takes from the back those no worker has started.
-    Forkserver, not fork: TensorFlow may be loaded, and a forked copy of its threads can hang.
+    They are forked, as Keras' own multiprocessing data workers are: a forked worker starts in milliseconds
+    and only runs PIL and NumPy before it exits, never TensorFlow, whose threads it does not inherit.
+    forkserver and spawn would import the caller's main script again in every worker, which breaks a user's
+    script without an ``if __name__ == "__main__":`` guard.
     """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__, "PIL.Image", "PIL.JpegImagePlugin", "PIL.PngImagePlugin"])
+    context = multiprocessing.get_context("fork")
     assert images.filename is not None
     starts = range(0, len(files), PROCESS_CHUNK)
     skipped: list[int] = []
