@@ -121,7 +121,9 @@ def decode_image(path: Path, image_size: tuple[int, int], color_mode: str) -> np
             if converted.size != (width, height):
                 converted = converted.resize((width, height), Image.Resampling.BILINEAR)
             pixels = np.frombuffer(converted.tobytes(), dtype=np.uint8)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError, EOFError) as error:
+    except UnidentifiedImageError:  # PIL would name the in-memory buffer rather than the file
+        raise BadImageError(path, f"cannot identify image file {os.fspath(path)!r}") from None
+    except (Image.DecompressionBombError, OSError, SyntaxError, ValueError, EOFError) as error:
         raise BadImageError(path, str(error)) from None
     return pixels.reshape(height, width, len(mode))
 
