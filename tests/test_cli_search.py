@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 import pytest
 
-from tests.helpers import TINY_MODEL, assert_ranked_run, make_image_folder, make_npz
+from tests.helpers import TINY_MODEL, assert_ranked_run
 
 
 @pytest.mark.slow
@@ -48,27 +48,6 @@ def test_search_refuses_to_resume_a_different_space(run_tuner, space_file, tmp_p
     assert "holds a search of a different space; pass --overwrite" in result.stderr
     assert "Traceback" not in result.stderr
     assert run_tuner("search", str(changed), "--overwrite", "--quiet").returncode == 0
-
-
-@pytest.mark.slow
-def test_search_on_npz_and_image_folder(run_tuner, space_file, tmp_path):
-    make_npz(tmp_path / "squares.npz", samples=40)
-    make_image_folder(tmp_path / "pictures", per_class=10)
-    npz = space_file("name: npz\ndata: {source: npz, path: squares.npz}\n" + TINY_MODEL + "search: {max_trials: 2}\n")
-    folder = space_file(
-        "name: folder\ndata: {source: directory, path: pictures, image_size: [8, 8]}\n"
-        + TINY_MODEL
-        + "search: {max_trials: 2, objective: val_accuracy}\n",
-        name="folder.yaml",
-    )
-    for space, name, objective in ((npz, "npz", "val_loss"), (folder, "folder", "val_accuracy")):
-        result = run_tuner("search", str(space), "--quiet")
-        assert result.returncode == 0, result.stderr
-        if objective == "val_loss":
-            assert_ranked_run(tmp_path / "runs" / name, trials=2)
-        else:
-            results = pd.read_csv(tmp_path / "runs" / name / "results.csv")
-            assert results["objective"].is_monotonic_decreasing
 
 
 @pytest.mark.slow

@@ -124,6 +124,19 @@ def test_balanced_class_weights_follow_scikit_learn_and_weigh_absent_classes_zer
     assert class_weights(DataSpec(source="digits"), data) is None
 
 
+def test_balanced_classes_weigh_every_batch_and_plain_ones_do_not(space_file):
+    spec, _ = load_spec(space_file("data: {source: digits}\ntraining: {batch_size: 4}\n"))
+    hp = keras_tuner.HyperParameters()
+    declare_space(hp, spec)
+    rows = _random_subset(10)
+    weights = np.array([0.5, 2.0], dtype="float32")
+    weighed = CNNHyperModel(spec, (8, 8, 1), ("a", "b"), 1.0, class_weights=weights).batches(hp, rows, shuffle=False)
+    seen = np.concatenate([np.asarray(batch[2]) for batch in weighed])
+    assert np.array_equal(seen, weights[rows.labels])
+    plain = CNNHyperModel(spec, (8, 8, 1), ("a", "b"), 1.0).batches(hp, rows, shuffle=False)
+    assert {len(batch) for batch in plain} == {2}  # images and targets, no weights
+
+
 @pytest.mark.slow
 def test_fit_uses_the_trial_batch_size_and_epochs(space_file):
     spec, _ = load_spec(space_file("data: {source: digits}\ntraining: {epochs: 2, batch_size: 5, early_stopping: 0}\n"))
