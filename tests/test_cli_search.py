@@ -1,4 +1,5 @@
-"""End to end through the installed ``tuner`` console script, as a user runs it."""
+"""End to end through the installed ``tuner`` console script, as a user runs it (the one-line checks through
+the CLI's entry point in-process)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import TINY_MODEL, assert_ranked_run
+from tuner.cli.main import main
 
 
 @pytest.mark.slow
@@ -57,27 +59,25 @@ def test_search_without_a_file_runs_the_bundled_digits_space(run_tuner, tmp_path
     assert_ranked_run(tmp_path / "runs" / "digits-cnn", trials=1)
 
 
-@pytest.mark.slow
-def test_bad_input_is_one_line_with_exit_code_2(run_tuner, space_file, tmp_path):
+def test_bad_input_is_one_line_with_exit_code_2(space_file, tmp_path, monkeypatch, capsys):
     space = space_file("data: {source: npz, path: missing.npz}\n")
+    monkeypatch.chdir(tmp_path)
     for command in ("validate", "search"):
-        result = run_tuner(command, str(space))
-        assert result.returncode == 2
-        lines = result.stderr.strip().splitlines()
+        assert main([command, str(space)]) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
         assert lines == [f"tuner: {space}:1: data.path: {tmp_path / 'missing.npz'} does not exist"]
     assert not (tmp_path / "runs").exists()
 
 
-@pytest.mark.slow
-def test_validate_prints_the_space_and_exits_0(run_tuner, space_file):
+def test_validate_prints_the_space_and_exits_0(space_file, capsys):
     space = space_file(
         "data: {source: digits}\nsearch: {algorithm: grid}\nmodel: {dropout: 0.0}\n"
         "optimizer: {name: adam, learning_rate: 0.01}\n"
     )
-    result = run_tuner("validate", str(space))
-    assert result.returncode == 0, result.stderr
-    assert "grid: 336 combinations" in result.stdout
-    assert "is a valid space" in result.stdout
+    assert main(["validate", str(space)]) == 0
+    result = capsys.readouterr()
+    assert "grid: 336 combinations" in result.out
+    assert "is a valid space" in result.out
 
 
 @pytest.mark.slow

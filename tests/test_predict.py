@@ -14,12 +14,11 @@ import pytest
 import yaml
 
 from tests.helpers import TINY_MODEL, make_image_folder
+from tuner.cli.main import main
 from tuner.data.folder import list_folder
 from tuner.data.sources import load_data
 from tuner.rundir import layout
 from tuner.space.loading import load_spec
-
-pytestmark = pytest.mark.slow
 
 CLASSES = ("circle", "square", "star")
 
@@ -60,6 +59,7 @@ def _accuracy(predictions: pd.DataFrame) -> float:
     return float(np.mean(predictions["predicted"] == [Path(file).parent.name for file in predictions["file"]]))
 
 
+@pytest.mark.slow
 def test_predict_on_the_validation_files_scores_the_recorded_validation_accuracy(tmp_path, run_tuner):
     space = _folder_space(tmp_path)
     assert run_tuner("search", str(space), "--runs-dir", "runs", "--quiet").returncode == 0
@@ -104,6 +104,7 @@ def test_predict_on_the_validation_files_scores_the_recorded_validation_accuracy
     assert np.allclose(larger, same, atol=0.05)
 
 
+@pytest.mark.slow
 def test_a_binary_task_gives_the_sign_and_the_real_output(tmp_path, run_tuner):
     make_image_folder(tmp_path / "images", classes=("absent", "present"), per_class=12)
     space = yaml.safe_load(TINY_MODEL)
@@ -119,12 +120,13 @@ def test_a_binary_task_gives_the_sign_and_the_real_output(tmp_path, run_tuner):
     assert set(rows["sign"]) <= {-1, 1}
 
 
-def test_predict_errors_are_one_line(tmp_path, run_tuner):
+def test_predict_errors_are_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
     (tmp_path / "lonely.keras").write_bytes(b"")
-    lonely = run_tuner("predict", "lonely.keras", ".")
-    assert (lonely.returncode, lonely.stderr) == (
-        2,
-        "tuner: lonely.keras: no lonely.yaml next to it; tuner export writes the two together\n",
+    assert main(["predict", "lonely.keras", "."]) == 2
+    assert (
+        capsys.readouterr().err
+        == "tuner: lonely.keras: no lonely.yaml next to it; tuner export writes the two together\n"
     )
-    missing = run_tuner("predict", "nowhere.keras", ".")
-    assert missing.returncode == 2 and "nowhere.keras does not exist" in missing.stderr
+    assert main(["predict", "nowhere.keras", "."]) == 2
+    assert "nowhere.keras does not exist" in capsys.readouterr().err

@@ -167,7 +167,16 @@ def worker(args: argparse.Namespace, console: Console) -> int:
 
         tuner_id = args.id or default_tuner_id(os.environ)
         try:
-            run_worker(spec, space.parent, args.runs_dir, args.chief, tuner_id, args.threads, args.verbose)
+            run_worker(
+                spec,
+                space.parent,
+                args.runs_dir,
+                args.chief,
+                tuner_id,
+                args.threads,
+                args.verbose,
+                chief_lost_seconds=args.chief_lost_after,
+            )
         except KeyboardInterrupt as stop:
             kind = _stopped_by(stop)
             if LOCAL_WORKER in os.environ:  # stopped with its launcher, which says so in one line

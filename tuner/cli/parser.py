@@ -94,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--id", type=_tuner_id, help=f"stable worker id; a restarted worker resumes its trial (default: ${TUNER_ID})"
     )
     _add_threads_option(worker)
+    worker.add_argument(
+        "--chief-lost-after",
+        type=_positive,
+        default=30,
+        metavar="SECONDS",
+        help="give up (exit 7) when the chief has not answered for this long (default: 30)",
+    )
     worker.add_argument("--verbose", action="store_true", help="show keras-tuner's and Keras' per-epoch output")
 
     validate = subcommands.add_parser("validate", help="check a space without training")

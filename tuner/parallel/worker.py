@@ -144,9 +144,16 @@ def wait_for_chief(chief: Address, seconds: float = CHIEF_WAIT_SECONDS) -> None:
 
 
 def run_worker(
-    spec: Spec, base_dir: Path, runs_dir: Path, chief: Address, tuner_id: str, threads: int, verbose: bool = False
+    spec: Spec,
+    base_dir: Path,
+    runs_dir: Path,
+    chief: Address,
+    tuner_id: str,
+    threads: int,
+    verbose: bool = False,
+    chief_lost_seconds: float = CHIEF_LOST_SECONDS,
 ) -> None:
-    """Run trials handed out by the chief until it says the search is over."""
+    """Run trials handed out by the chief until it says the search is over, or it is gone ``chief_lost_seconds``."""
     cluster.pin_threads(threads)
     cluster.join_chief(chief, tuner_id)
     enable_determinism()  # workers train the models, so they need the kernels a one-process search uses
@@ -160,7 +167,7 @@ def run_worker(
         )
     check_same_space(run_dir, spec)
     tuner = make_tuner(spec, data, run_dir, False, SilentListener(), mixins=(PatientWorker,))
-    with ChiefLink(chief, tuner.ctrl_c.check) as link, tuner.ctrl_c:
+    with ChiefLink(chief, tuner.ctrl_c.check, chief_lost_seconds) as link, tuner.ctrl_c:
         kt_compat.route_oracle_requests(tuner, link)
         try:
             search_data(tuner, data, verbose)
