@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,7 +174,10 @@ def _shapes(spec: DataSpec, seed: int) -> Source:
     return Source(images, (signs > 0).astype("int64"), ("-1", "+1"), 1.0)
 
 
-def _cached(fingerprint: dict[str, Any], build: Any, enabled: bool) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def _cached(
+    fingerprint: dict[str, Any], build: Callable[[Sink], dict[str, Any]], enabled: bool
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The arrays and meta ``build`` makes, from the shared cache when it holds them (see ``tuner.data.cache``)."""
     stored = load_or_build({"format": CACHE_FORMAT, **fingerprint}, build, enabled=enabled, warn=warn)
     return stored.arrays, stored.meta
 

@@ -12,6 +12,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,18 +26,18 @@ BATCH = 64
 class Predictor:
     """A raw-pixel model and what its outputs mean."""
 
-    model: object
+    model: Any  # a keras.Model; Keras is imported only when a model is loaded
     class_names: tuple[str, ...]
 
     @property
     def input_size(self) -> tuple[int, int]:
         """The height and width the model was trained on (its resize layer's target)."""
-        resize = self.model.get_layer("resize")  # type: ignore[attr-defined]
+        resize = self.model.get_layer("resize")
         return int(resize.height), int(resize.width)
 
     @property
     def color_mode(self) -> str:
-        return "grayscale" if self.model.input_shape[-1] == 1 else "rgb"  # type: ignore[attr-defined]
+        return "grayscale" if self.model.input_shape[-1] == 1 else "rgb"
 
     @property
     def file_scale(self) -> float:
@@ -45,7 +46,7 @@ class Predictor:
         1 for models trained on 8-bit images (they scale inside); for data stored in [0, 1] 1/255; for
         scikit-learn's digits (counts 0..16) 16/255.
         """
-        inner = self.model.layers[-1]  # type: ignore[attr-defined]
+        inner = self.model.layers[-1]
         names = [layer.name for layer in inner.layers]
         scale = float(inner.get_layer("rescale").scale) if "rescale" in names else 1.0
         return 1.0 / (255.0 * scale)
@@ -111,7 +112,7 @@ def predict_files(predictor: Predictor, paths: Sequence[Path]) -> pd.DataFrame:
         except BadImageError as error:
             raise InputError(str(error)) from None
         batch = pixels if np.isclose(scale, 1.0) else pixels.astype("float32") * np.float32(scale)
-        outputs.append(np.asarray(predictor.model.predict_on_batch(batch)))  # type: ignore[attr-defined]
+        outputs.append(np.asarray(predictor.model.predict_on_batch(batch)))
     raw = np.concatenate(outputs)
     names = predictor.class_names
     frame = pd.DataFrame({"file": [str(path) for path in paths]})
