@@ -125,8 +125,9 @@ class OracleServer:
                     )
                 time.sleep(POLL_SECONDS)
         except BaseException:
-            if unwritten:  # a stopped search still leaves reports of every trial that ended
-                _write_reports(self.oracle, run_dir)
+            # A stopped search always leaves reports of every trial that ended, even when it is stopped between
+            # a trial's training and its end reaching the oracle, before any report was written.
+            _write_reports(self.oracle, run_dir)
             raise
 
 
