@@ -52,7 +52,7 @@ def export_trial(run_dir: Path, rank_wanted: int, output: Path) -> Exported:
     values = trial_values(run_dir, trial_id)
     recorded = recorded_task(run_dir, trial_id)
     fixed = fixed_space(run.space, values, trial_id, recorded.class_names)
-    model = raw_pixel_model(trained_model(run_dir, trial_id), recorded, values)
+    model = raw_pixel_model(trained_model(run_dir, trial_id, values, recorded), recorded, values)
     files.save_atomic(output, model.save)
     space_path = output.with_suffix(".yaml")
     objective = chosen["objective"].iloc[0]
@@ -94,13 +94,12 @@ def recorded_task(run_dir: Path, trial_id: str) -> RecordedTask:
     raise InputError(f"{run_dir}: trial {trial_id} has no recorded input shape; it was searched by an older tuner")
 
 
-def trained_model(run_dir: Path, trial_id: str) -> keras.Model:
-    """A trial's model with its best-epoch weights, rebuilt as the search built it."""
+def trained_model(run_dir: Path, trial_id: str, values: dict[str, Any], recorded: RecordedTask) -> keras.Model:
+    """A trial's model (its ``trial_values`` and ``recorded_task``) with its best-epoch weights, rebuilt as the
+    search built it."""
     weights = layout.project_dir(run_dir) / f"trial_{trial_id}" / CHECKPOINT_FILE
     if not weights.exists():
         raise InputError(f"{run_dir}: trial {trial_id} has no checkpoint ({weights} is missing)")
-    recorded = recorded_task(run_dir, trial_id)
-    values = trial_values(run_dir, trial_id)
     model = build_model(values, recorded.input_shape, len(recorded.class_names), pixel_scale=recorded.pixel_scale)
     # The checkpoint holds the optimiser's state too; building it first lets that load instead of being skipped.
     model.optimizer.build(model.trainable_variables)

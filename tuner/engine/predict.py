@@ -66,8 +66,8 @@ def load_predictor(model_path: Path) -> Predictor:
         if ranked.empty or ranked["rank"].isna().all():
             raise InputError(f"{model_path}: no trial has completed, so there is no model to apply")
         trial_id = str(ranked.loc[ranked["rank"] == 1, "trial"].iloc[0])
-        recorded = recorded_task(model_path, trial_id)
-        model = raw_pixel_model(trained_model(model_path, trial_id), recorded, trial_values(model_path, trial_id))
+        values, recorded = trial_values(model_path, trial_id), recorded_task(model_path, trial_id)
+        model = raw_pixel_model(trained_model(model_path, trial_id, values, recorded), recorded, values)
         return Predictor(model, recorded.class_names)
     if not model_path.is_file():
         raise InputError(f"{model_path} does not exist: give an exported .keras file or a run directory")
