@@ -19,7 +19,7 @@ import numpy as np
 from tuner.data import shapes
 from tuner.data.cache import Sink, load_or_build
 from tuner.data.dataset import UINT8_SCALE, Dataset, split
-from tuner.data.folder import BadImageError, decode_folder, list_folder, read_one
+from tuner.data.folder import decode_folder, list_folder, read_one
 from tuner.data.keras_datasets import CLASS_NAMES, dataset_files, read_dataset
 from tuner.errors import InputError, TunerWarning
 from tuner.space.schema import OFFICIAL, DataSpec
@@ -59,18 +59,17 @@ def describe_data(spec: DataSpec, base_dir: Path | None, seed: int) -> DataSumma
     """The data's shape and classes: a folder is listed and one image read, never decoded as a whole."""
     if spec.source == "directory":
         listing = list_folder(_existing(spec, base_dir), spec.class_names)
-        shown = listing.labels[: spec.limit]
-        found = np.bincount(shown, minlength=len(listing.class_names))
-        counts = {name: int(count) for name, count in zip(listing.class_names, found, strict=True) if count}
-        try:
-            shape = read_one(listing, (spec.image_size[0], spec.image_size[1]), spec.color_mode)
-        except BadImageError as error:
-            raise InputError(str(error), key="data.path") from None
-        return DataSummary(shape, counts)
+        shape = read_one(listing, (spec.image_size[0], spec.image_size[1]), spec.color_mode)
+        return DataSummary(shape, _counts(listing.labels[: spec.limit], listing.class_names))
     data = load_data(spec, base_dir, seed)
     rows = np.concatenate([data.train_rows, data.val_rows, data.test_rows])
-    found = np.bincount(data.labels[rows], minlength=data.num_classes)
-    return DataSummary(data.input_shape, dict(zip(data.class_names, map(int, found), strict=True)))
+    return DataSummary(data.input_shape, _counts(data.labels[rows], data.class_names))
+
+
+def _counts(labels: np.ndarray, names: tuple[str, ...]) -> dict[str, int]:
+    """Images per class, for the classes that occur, in class order."""
+    found = np.bincount(labels, minlength=len(names))
+    return {name: int(count) for name, count in zip(names, found, strict=True) if count}
 
 
 def load_data(spec: DataSpec, base_dir: Path | None, seed: int) -> Dataset:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from keras_tuner.engine.trial import TrialStatus
 
 from tuner.data.dataset import Dataset, Subset
 from tuner.engine.per_class import write_per_class
@@ -26,7 +27,7 @@ def score_best(tuner: Any, data: Dataset, run_dir: Path, top: int = TOP_TRIALS) 
     scores: dict[str, dict[str, float]] = {}
     hypermodel = tuner.hypermodel
     # keras-tuner pads its best trials with unfinished and failed ones, which have no weights to score.
-    completed = [trial for trial in tuner.oracle.get_best_trials(top) if trial.status == "COMPLETED"]
+    completed = [trial for trial in tuner.oracle.get_best_trials(top) if trial.status == TrialStatus.COMPLETED]
     for place, trial in enumerate(completed):
         with optimizer_state_left_behind():
             model = tuner.load_model(trial)

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from tuner.data.dataset import Dataset
 from tuner.errors import InputError
 from tuner.space.schema import BINARY_LOSSES, Choice, DataSpec, Spec, options
 
@@ -81,7 +82,7 @@ def predicted_classes(outputs: np.ndarray) -> np.ndarray:
     return np.argmax(outputs, axis=-1).astype("int64")
 
 
-def class_weights(spec: DataSpec, data: Any) -> np.ndarray | None:
+def class_weights(spec: DataSpec, data: Dataset) -> np.ndarray | None:
     """Per-class loss weights for ``data.class_weight: balanced`` (scikit-learn's rule, on the training rows).
 
     A class with no training rows gets weight 0: it cannot be learnt, and its validation rows then do not
