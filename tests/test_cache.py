@@ -130,11 +130,16 @@ def test_another_fingerprint_is_another_entry(cache, tmp_path):
     np.testing.assert_array_equal(other.arrays["values"], np.full((4, 3), 2))
 
 
-def test_a_second_process_reuses_the_cache_without_decoding(cache, tmp_path):
-    folder = tmp_path / "data"
+def two_class_bmps(folder: Path) -> Path:
+    """Classes ant (pixels 10) and bee (pixels 200), one BMP each: its size never depends on its pixels."""
     for name, value in (("ant", 10), ("bee", 200)):
         (folder / name).mkdir(parents=True)
         write_bmp(folder / name / "0.bmp", value)
+    return folder
+
+
+def test_a_second_process_reuses_the_cache_without_decoding(cache, tmp_path):
+    folder = two_class_bmps(tmp_path / "data")
     counter, out = tmp_path / "counter", tmp_path / "out.npy"
     old = run_load(folder, counter, out)
     # Other pixels in a file of the same size and time: only a process that decodes again can see them.
@@ -149,10 +154,7 @@ def test_a_second_process_reuses_the_cache_without_decoding(cache, tmp_path):
 
 
 def test_a_changed_file_is_decoded_again(cache, tmp_path):
-    folder = tmp_path / "data"
-    for name, value in (("ant", 10), ("bee", 200)):
-        (folder / name).mkdir(parents=True)
-        write_bmp(folder / name / "0.bmp", value)
+    folder = two_class_bmps(tmp_path / "data")
     counter, out = tmp_path / "counter", tmp_path / "out.npy"
     run_load(folder, counter, out)
     image = folder / "ant" / "0.bmp"
