@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -125,13 +126,21 @@ def child_seconds(step: str, folder: Path, side: int, cache: Path | None = None)
 
 
 def decode_figures(folder: Path, side: int, repeat: int, scratch: Path) -> tuple[list[float], list[float], list[float]]:
-    """Keras pass, cold decode and warm read seconds, alternating, each cold decode into a cache of its own."""
+    """Keras pass, cold decode and warm read seconds, alternating, each cold decode into a cache of its own.
+
+    Every cache but the first (which the later figures read) is removed after its warm read. On this VM a
+    page the guest has not touched lately costs a fault in the host: writing a 786 MB file while earlier ones
+    were kept took 10 to 14 times as long per row (91-127 µs against 9 µs, a pwrite loop) as writing it after
+    removing them. A user has one cache per folder; keeping all the repeats' caches measured the VM.
+    """
     keras_s, cold_s, warm_s = [], [], []
     for index in range(repeat):
         cache = scratch / f"cache-{folder.name}-{index}"
         keras_s.append(child_seconds("keras_pass", folder, side))
         cold_s.append(child_seconds("tuner_load", folder, side, cache))
         warm_s.append(child_seconds("tuner_load", folder, side, cache))
+        if index:
+            shutil.rmtree(cache)
     return keras_s, cold_s, warm_s
 
 

@@ -43,7 +43,7 @@ def _validation_files(space: Path) -> list[Path]:
     spec, _ = load_spec(space)
     data = load_data(spec.data, space.parent, spec.seed)
     listing = list_folder(space.parent / "images")
-    return [listing.files[row] for row in data.val_rows]
+    return [Path(listing.paths()[row]) for row in data.val_rows]
 
 
 def _recorded_val_accuracy(run_dir: Path, rank: int) -> float:
