@@ -78,7 +78,8 @@ def test_kill_9_mid_trial_then_resume_equals_an_uninterrupted_run(algorithm, tmp
 
 @pytest.mark.slow
 def test_ctrl_c_saves_state_and_names_the_resume_command(tmp_path):
-    space = write_tiny_space(tmp_path, search={"max_trials": 3}, training={"epochs": 2})
+    # More trials than the signal needs: on a loaded machine the poll below may see trial 2 late.
+    space = write_tiny_space(tmp_path, search={"max_trials": 6}, training={"epochs": 2})
     command = [tuner_executable(), "search", str(space), "--runs-dir", str(tmp_path / "runs"), "--quiet"]
     run_dir = tmp_path / "runs" / "tiny"
     process = subprocess.Popen([*command, "--overwrite"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -92,11 +93,13 @@ def test_ctrl_c_saves_state_and_names_the_resume_command(tmp_path):
         f" --runs-dir {tmp_path / 'runs'} --quiet"
     )
     assert "Traceback" not in stderr
-    assert list(pd.read_csv(run_dir / "results.csv")["status"]) == ["completed", "running"]
+    statuses = list(pd.read_csv(run_dir / "results.csv")["status"])
+    assert len(statuses) >= 2
+    assert statuses == ["completed"] * (len(statuses) - 1) + ["running"]
 
     resumed = subprocess.run(command, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
-    assert list(_results(run_dir)["status"]) == ["completed"] * 3
+    assert list(_results(run_dir)["status"]) == ["completed"] * 6
 
 
 def _objectives(run_dir: Path) -> dict[str, float]:

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import tuner_executable, write_tiny_space
+from tuner.engine.interrupt import StopOnCtrlC, StopRequested
 from tuner.parallel.cluster import free_port
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="finds processes through /proc")
@@ -126,3 +127,18 @@ def test_a_worker_whose_chief_is_gone_exits_7_in_one_line(tmp_path):
         f"tuner: the chief at {address} stopped answering and none listened there within 5 s;"
         " start the chief again (the same command resumes its run), then this worker",
     )
+
+
+def test_a_signal_after_the_last_safe_point_still_stops_when_the_block_ends():
+    with pytest.raises(StopRequested) as raised, StopOnCtrlC():
+        os.kill(os.getpid(), signal.SIGTERM)  # only sets the flag: no safe point is checked after it
+    assert raised.value.signum == signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_no_signal_leaves_the_block_quietly_and_restores_the_handlers():
+    previous = signal.getsignal(signal.SIGHUP)
+    with StopOnCtrlC() as stop:
+        assert signal.getsignal(signal.SIGHUP) is not previous
+        stop.check()
+    assert signal.getsignal(signal.SIGHUP) is previous

@@ -51,6 +51,8 @@ class StopOnCtrlC(keras.callbacks.Callback):
             # None: the handler was not installed from Python; the default is the closest one to put back.
             signal.signal(signum, signal.SIG_DFL if previous is None else previous)
         self._previous = {}
+        if kind is None:
+            self.check()  # a signal after the last safe point still stops the process: none is lost
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.signum is not None:

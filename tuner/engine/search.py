@@ -126,10 +126,10 @@ def run_search(
         try:
             with tuner.ctrl_c:
                 search_data(tuner, data, verbose)
+                result = finish(tuner, data, run_dir, started)
         except KeyboardInterrupt:
             write_reports(run_dir)  # the interrupted trial shows as running
             raise
-        result = finish(tuner, data, run_dir, started)
         if check_reproducible:
             check_replay(tuner, result.ranked.frame, run_dir, data.train, validation_data=data.val, verbose=0)
     return result
