@@ -6,6 +6,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tuner.data.sources import load_data
+from tuner.space.loading import load_spec
 from tuner.testing.rundirs import write_tiny_space
 
 TUNER = str(Path(sys.executable).with_name("tuner"))
@@ -34,22 +36,14 @@ def test_export_then_retrain_from_the_yaml_gives_the_same_hyperparameters(tmp_pa
     assert (tmp_path / "out" / "second.keras").stat().st_size > 0
 
     # The saved model is the checkpoint: the best epoch over both restarts, so it scores the best restart's loss.
-    check = (
-        "import keras, sys\n"
-        "from pathlib import Path\n"
-        "from tuner.data.sources import load_data\n"
-        "from tuner.space.loading import load_spec\n"
-        "spec, _ = load_spec('out/second.yaml')\n"
-        "data = load_data(spec.data, Path('.'), spec.seed)\n"
-        "model = keras.models.load_model('out/second.keras')\n"
-        "scores = model.evaluate(data.val.pixels(), data.val.labels, verbose=0, return_dict=True)\n"
-        "print(model.count_params(), scores['loss'])\n"
-    )
-    loaded = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=tmp_path, timeout=300)
-    assert loaded.returncode == 0, loaded.stderr
-    params, loss = loaded.stdout.split()[-2:]
-    assert int(params) == second["params"]
-    assert float(loss) == pytest.approx(second["objective_best"], rel=1e-4)
+    import keras
+
+    spec, _ = load_spec(tmp_path / "out" / "second.yaml")
+    data = load_data(spec.data, tmp_path, spec.seed)
+    model = keras.models.load_model(tmp_path / "out" / "second.keras")
+    scores = model.evaluate(data.val.pixels(), data.val.labels, verbose=0, return_dict=True)
+    assert model.count_params() == second["params"]
+    assert scores["loss"] == pytest.approx(second["objective_best"], rel=1e-4)
 
     retrain = tuner("search", "out/second.yaml", "--runs-dir", "again", "--quiet", cwd=tmp_path)
     assert retrain.returncode == 0, retrain.stderr
