@@ -56,6 +56,8 @@ def _with_overrides(spec: Spec, args: argparse.Namespace) -> Spec:
     raw = spec.model_dump(exclude_unset=True)
     if getattr(args, "max_trials", None) is not None:
         raw.setdefault("search", {})["max_trials"] = args.max_trials
+    if getattr(args, "max_time", None) is not None:
+        raw.setdefault("search", {})["max_time"] = args.max_time
     if getattr(args, "epochs", None) is not None:
         raw.setdefault("training", {})["epochs"] = args.epochs
     if getattr(args, "seed", None) is not None:
@@ -99,8 +101,9 @@ def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console)
 
     objective = spec.search.objective
     if not args.quiet:
+        within = f" within {_duration(spec.search.max_time)}" if spec.search.max_time else ""
         console.print(
-            f"[bold]{spec.name}[/]: {spec.search.algorithm} search, {spec.search.max_trials} trials,"
+            f"[bold]{spec.name}[/]: {spec.search.algorithm} search, {spec.search.max_trials} trials{within},"
             f" {objective.direction}imising {objective.name}",
             highlight=False,
         )
@@ -128,6 +131,8 @@ def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console)
         tested = ", ".join(f"{name} {best[name]:.4g}" for name in ranked.columns if name.startswith("test_"))
         console.print(f"held-out test set, best trial {best['trial']}: {tested}", highlight=False)
     _print_per_class(result.run_dir, console)
+    if result.stopped_on_time:
+        console.print(_stopped_on_time(args, spec, result), highlight=False)
     console.print(
         f"results: {result.run_dir / layout.RESULTS_FILE}  report: {result.run_dir / layout.REPORT_FILE}"
         f"  ({result.seconds:.0f} s)",
@@ -136,6 +141,29 @@ def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console)
     if args.command == "search" and args.check_reproducible:
         console.print("[green]reproducible[/]: the best trial trained again gave identical losses")
     return 0
+
+
+def _duration(seconds: float) -> str:
+    """Seconds as a person writes a budget: 90 s, 20 min, 8 h."""
+    if seconds >= 3600 and seconds % 360 == 0:
+        return f"{seconds / 3600:g} h"
+    if seconds >= 60 and seconds % 6 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
+
+
+def _stopped_on_time(args: argparse.Namespace, spec: Spec, result: Any) -> str:
+    """What a search that spent its time budget says, with the command that gives it more."""
+    assert spec.search.max_time is not None
+    completed = int((result.ranked.frame["status"] == "completed").sum()) if not result.ranked.frame.empty else 0
+    more = [arg for arg in args.argv if arg != "--overwrite" and not arg.startswith("--max-time=")]
+    if "--max-time" in more:
+        del more[more.index("--max-time") : more.index("--max-time") + 2]
+    more += ["--max-time", f"{2 * spec.search.max_time:g}s"]
+    return (
+        f"stopped on time: the {_duration(spec.search.max_time)} budget is spent, {completed} trial(s) completed"
+        f" of {spec.search.max_trials}; to go on, raise it: {shlex.join(['tuner', *more])}"
+    )
 
 
 def _launch(args: argparse.Namespace, spec: Spec, space: Path, console: Console, progress: Any) -> Any:

@@ -16,13 +16,33 @@ from typing import Any, TypeVar
 import keras_tuner
 
 from tuner.compat import keras_tuner as kt_compat
+from tuner.engine.budget import TimeBudget
 from tuner.rundir import files
 
 T = TypeVar("T")
 
 
 class DurableOracle(kt_compat.OracleHooks):
-    """Mixed in front of a keras-tuner oracle: atomic saves and a reload that re-runs what was interrupted."""
+    """Mixed in front of a keras-tuner oracle: atomic saves, a reload that re-runs what was interrupted, and
+    no new trial once the search's time budget is spent (keras-tuner has no time budget of its own)."""
+
+    time_budget: TimeBudget | None = None  # set by the process that owns the oracle, once it is built
+    stopped_on_time = False
+
+    def create_trial(self, tuner_id: str) -> Any:
+        finished = bool(self.max_trials) and len(self.trials) >= self.max_trials and not self._retry_queue
+        if self.time_budget is None or not self.time_budget.expired() or tuner_id in self.ongoing_trials or finished:
+            return super().create_trial(tuner_id)
+        # What keras-tuner answers once max_trials is reached: a trial that says stop, and the tuner let go.
+        self.stopped_on_time = True
+        self.tuner_ids.discard(tuner_id)
+        stopped = keras_tuner.engine.trial.TrialStatus.STOPPED
+        return keras_tuner.engine.trial.Trial(self.hyperparameters.copy(), status=stopped)
+
+    def end_trial(self, trial: Any) -> None:
+        super().end_trial(trial)
+        if self.time_budget is not None:
+            self.time_budget.record()
 
     def save(self) -> None:
         files.write_json(kt_compat.oracle_state_file(self), self.get_state())

@@ -14,6 +14,7 @@ import keras
 import keras_tuner
 
 from tuner.compat.keras_tuner import SaveBestEpoch, TunerHooks, is_worker
+from tuner.engine.budget import StopOnTime, read_deadline
 from tuner.engine.failures import check_finite, failure_reason, stop_if_failing
 from tuner.engine.interrupt import StopOnCtrlC
 from tuner.engine.listener import Listener
@@ -31,6 +32,7 @@ class RecordingTuner(TunerHooks):
         self.run_seed = run_seed
         self.listener = listener
         self.restart = 0
+        self.last_results: Any = None
         self.ctrl_c = StopOnCtrlC()
         super().__init__(*args, **kwargs)
 
@@ -63,9 +65,14 @@ class RecordingTuner(TunerHooks):
             raise keras_tuner.errors.FailedTrialError(f"the model cannot be built: {failure_reason(error)}") from None
 
     def build_and_fit(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
+        deadline = read_deadline(self.run_dir)
+        if self.restart and deadline is not None and time.time() >= deadline:
+            # Out of time before this restart: keras-tuner averages what it is given, so it gets the last one again.
+            return self.last_results
         recorder = EpochRecorder()
+        on_time = StopOnTime(deadline)
         callbacks = [BestEpochInMemory(c) if isinstance(c, SaveBestEpoch) else c for c in kwargs.get("callbacks", [])]
-        kwargs["callbacks"] = [*callbacks, recorder, self.ctrl_c]
+        kwargs["callbacks"] = [*callbacks, recorder, self.ctrl_c, on_time]
         started = time.time()
         try:
             results = super().build_and_fit(trial, *args, **kwargs)
@@ -84,10 +91,12 @@ class RecordingTuner(TunerHooks):
                     "pixel_scale": self.hypermodel.pixel_scale,
                     "started": started,
                     "finished": time.time(),
+                    "stopped_on_time": on_time.stopped,
                 },
             )
             self.restart += 1
         check_finite(recorder.epochs)
+        self.last_results = results
         return results
 
     def on_trial_end(self, trial: Any) -> None:

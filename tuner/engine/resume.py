@@ -51,7 +51,7 @@ def check_same_space(run_dir: Path, spec: Spec) -> None:
     before = saved_space(run_dir).model_dump(mode="json", warnings=False)
     now = spec.model_dump(mode="json", warnings=False)
     for saved in (before, now):
-        for budget in ("max_trials", "max_consecutive_failures"):
+        for budget in ("max_trials", "max_consecutive_failures", "max_time"):
             saved.get("search", {}).pop(budget, None)
     if before != now:
         raise InputError(

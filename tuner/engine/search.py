@@ -18,6 +18,7 @@ from tuner.compat import keras_tuner as kt_compat
 from tuner.data.dataset import Dataset
 from tuner.data.sources import load_data
 from tuner.engine.bayesian import BayesianOracle, initial_points
+from tuner.engine.budget import start_session
 from tuner.engine.durable import DurableTuner, durable_oracle
 from tuner.engine.holdout import score_best
 from tuner.engine.listener import Listener, SilentListener
@@ -52,11 +53,12 @@ class HyperbandTuner(keras_tuner.Hyperband):
 
 @dataclass(frozen=True)
 class SearchResult:
-    """Where a finished search left its results."""
+    """Where a finished search left its results, and whether it ended on its time budget."""
 
     run_dir: Path
     seconds: float
     ranked: Trials
+    stopped_on_time: bool = False
 
 
 def make_tuner(
@@ -120,6 +122,7 @@ def run_search(
     with RunLock(run_dir):
         prepare_run_dir(run_dir, spec, overwrite)
         tuner = make_tuner(spec, data, run_dir, overwrite, listener)
+        tuner.oracle.time_budget = start_session(run_dir, spec.search.max_time)
         # Ended trials only: a trial interrupted by a crash is counted when its re-run ends.
         done = len(tuner.oracle.end_order)
         listener.started(None if spec.search.algorithm == "hyperband" else spec.search.max_trials, done)
@@ -165,6 +168,9 @@ def search_data(tuner: keras_tuner.Tuner, data: Dataset, verbose: bool) -> None:
 
 def finish(tuner: keras_tuner.Tuner, data: Dataset, run_dir: Path, started: float) -> SearchResult:
     """Score the top trials on the held-out test set, if there is one, and write the final reports."""
+    oracle = tuner.oracle
+    oracle.time_budget.record(stopped_on_time=oracle.stopped_on_time)
     score_best(tuner, data, run_dir)
     ranked = write_reports(run_dir)
-    return SearchResult(run_dir=run_dir, seconds=time.perf_counter() - started, ranked=ranked)
+    seconds = time.perf_counter() - started
+    return SearchResult(run_dir=run_dir, seconds=seconds, ranked=ranked, stopped_on_time=oracle.stopped_on_time)

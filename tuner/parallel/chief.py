@@ -26,6 +26,7 @@ import keras_tuner
 
 from tuner.compat import keras_tuner as kt_compat
 from tuner.data.dataset import Dataset
+from tuner.engine.budget import start_session
 from tuner.engine.failures import stop_if_failing
 from tuner.engine.interrupt import StopOnCtrlC
 from tuner.engine.listener import Listener, SilentListener
@@ -180,6 +181,7 @@ def open_chief(
     run_dir = runs_dir / spec.name
     prepare_run_dir(run_dir, spec, overwrite)
     tuner = make_tuner(spec, data, run_dir, overwrite, SilentListener())
+    tuner.oracle.time_budget = start_session(run_dir, spec.search.max_time)
     tuner.oracle.verbose = 1 if verbose else 0
     tuner.save()
     return tuner, data

@@ -73,6 +73,11 @@ def summary(run: Run, ranked: Trials) -> list[tuple[str, str]]:
     best = frame[frame["rank"] == 1]
     budget = f"{search.get('max_trials')} trials, {training.get('epochs')} epochs"
     budget += f", {training.get('restarts', 1)} restart(s) each"
+    if search.get("max_time"):
+        budget += f", at most {duration(search['max_time'])}"
+    ended = []
+    if run.budget.get("stopped_on_time"):
+        ended = [("stopped", f"on time: {duration(run.budget.get('spent'))} spent; raise search.max_time to go on")]
     fixed = [
         f"{item['config']['name']}={item['config']['value']}"
         for item in run.hyperparameters
@@ -92,6 +97,7 @@ def summary(run: Run, ranked: Trials) -> list[tuple[str, str]]:
             f"{best['trial'].iloc[0]}: {run.objective} {cell(best['objective'].iloc[0])}" if len(best) else "none yet",
         ),
         ("fixed", ", ".join(fixed)),
+        *ended,
     ]
 
 

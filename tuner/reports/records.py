@@ -51,6 +51,7 @@ class Run:
     restart_objectives: dict[str, list[float]] = field(default_factory=dict)
     wall_seconds: float | None = None
     per_class: PerClass | None = None
+    budget: dict[str, Any] = field(default_factory=dict)  # budget.json: time spent, and whether it ran out
 
     @property
     def objective(self) -> str:
@@ -102,7 +103,16 @@ def load_run(run_dir: Path) -> Run:
         },
         wall_seconds=round(max(ends) - min(starts), 3) if starts and ends else None,
         per_class=load_per_class(run_dir),
+        budget=_read_budget(run_dir),
     )
+
+
+def _read_budget(run_dir: Path) -> dict[str, Any]:
+    """The search's time budget record, or nothing for a run made before budgets."""
+    try:
+        return _read_json(layout.budget_file(run_dir))
+    except FileNotFoundError:
+        return {}
 
 
 def _with_test_metrics(frame: pd.DataFrame, run_dir: Path) -> pd.DataFrame:
@@ -194,6 +204,9 @@ def _row(record: dict[str, Any], restarts: list[dict[str, Any]], objective: str,
         "seconds": round(sum(_seconds(restart) for restart in restarts), 3),
         "params": next((restart["params"] for restart in restarts if restart.get("params")), None),
     }
+    if status == "completed" and not row["message"] and any(restart.get("stopped_on_time") for restart in restarts):
+        trained = [len(restart["epochs"]) for restart in restarts]
+        row["message"] = f"stopped on time (epochs trained: {', '.join(map(str, trained))})"
     if status == "failed":
         row.update(objective=None, objective_std=None, objective_best=None)
     elif status == "completed" and row["objective"] is None:

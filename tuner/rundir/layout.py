@@ -10,6 +10,8 @@
     test_metrics.json     the top trials scored on the held-out test set (only with data.test_split)
     per_class.json        the best trial's confusion matrices on the validation and test sets
     per_class.csv         per-class support, precision and recall derived from them, next to results.csv
+    budget.json           seconds the search has spent, this session's deadline (search.max_time), and
+                          whether it stopped on it
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ REPORT_FILE = "report.html"
 TEST_METRICS_FILE = "test_metrics.json"
 PER_CLASS_FILE = "per_class.json"
 PER_CLASS_CSV = "per_class.csv"
+BUDGET_FILE = "budget.json"
 
 
 def project_dir(run_dir: Path) -> Path:
@@ -45,3 +48,8 @@ def test_metrics_file(run_dir: Path) -> Path:
 def per_class_file(run_dir: Path) -> Path:
     """Where the best trial's confusion matrices are kept."""
     return run_dir / PER_CLASS_FILE
+
+
+def budget_file(run_dir: Path) -> Path:
+    """Where the search's time budget is kept."""
+    return run_dir / BUDGET_FILE

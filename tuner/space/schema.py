@@ -344,6 +344,27 @@ class Objective(Strict):
     direction: Direction = Field(description="min | max: whether lower or higher is better.")
 
 
+DURATION = re.compile(r"^(\d+(?:\.\d*)?)\s*([smh])$")
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+def seconds_of(duration: str) -> float:
+    """``90s``, ``20m``, ``8h`` (or ``1.5h``) in seconds; a ValueError naming the forms for anything else."""
+    match = DURATION.match(duration.strip())
+    if match is None:
+        raise ValueError(f"{duration!r} is not a duration: write seconds, or a number with s, m or h (90s, 20m, 8h)")
+    return float(match[1]) * UNIT_SECONDS[match[2]]
+
+
+def _seconds_or_duration(schema: dict[str, Any]) -> None:
+    """Publish the spelled-out form ``_duration`` reads beside the number of seconds."""
+    schema["anyOf"] = [
+        {"type": "number", "exclusiveMinimum": 0},
+        {"type": "string", "pattern": DURATION.pattern},
+        {"type": "null"},
+    ]
+
+
 def _objective_or_metric(schema: dict[str, Any]) -> None:
     """Publish the shorthand ``_objective_shorthand`` reads: a metric name alone is an objective too."""
     objective = {key: schema.pop(key) for key in ("$ref", "allOf") if key in schema}
@@ -368,6 +389,18 @@ class SearchSpec(Strict):
         description="bayesian only: random trials before it models the space"
         " (default: three per tunable hyperparameter, at most a quarter of max_trials, at least 3).",
     )
+    max_time: PositiveFloat | None = Field(
+        default=None,
+        description="Wall-clock budget of the whole search, over all its sessions: seconds, or a number with s, m"
+        " or h (90s, 20m, 8h). No trial starts after it, and a running one stops at the end of its epoch."
+        " Raising it extends a run.",
+        json_schema_extra=_seconds_or_duration,
+    )
+
+    @field_validator("max_time", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return seconds_of(value) if isinstance(value, str) else value
 
     @field_validator("objective", mode="before")
     @classmethod
