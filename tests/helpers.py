@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -42,6 +43,16 @@ def tuner_executable() -> str:
     found = shutil.which("tuner", path=str(Path(sys.executable).parent)) or shutil.which("tuner")
     assert found, "the tuner console script is not installed: pip install -e '.[test]'"
     return found
+
+
+def default_signals() -> None:
+    """For ``preexec_fn``: a child that a test stops with a signal must not inherit it ignored.
+
+    A suite started under ``nohup`` ignores SIGHUP, and a background job SIGINT; ``tuner`` rightly keeps a
+    signal it was started ignoring ignored, so the test would see the search run to its end.
+    """
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
 
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.helpers import tuner_executable, write_tiny_space
+from tests.helpers import default_signals, tuner_executable, write_tiny_space
 from tuner.testing import run_tiny_search
 
 RUN_V0 = Path(__file__).parent / "fixtures" / "run_v0"  # made by the tuner before run formats (its README says how)
@@ -78,11 +78,16 @@ def test_kill_9_mid_trial_then_resume_equals_an_uninterrupted_run(algorithm, tmp
 
 @pytest.mark.slow
 def test_ctrl_c_saves_state_and_names_the_resume_command(tmp_path):
-    # More trials than the signal needs: on a loaded machine the poll below may see trial 2 late.
-    space = write_tiny_space(tmp_path, search={"max_trials": 6}, training={"epochs": 2})
+    space = write_tiny_space(tmp_path, search={"max_trials": 3}, training={"epochs": 2})
     command = [tuner_executable(), "search", str(space), "--runs-dir", str(tmp_path / "runs"), "--quiet"]
     run_dir = tmp_path / "runs" / "tiny"
-    process = subprocess.Popen([*command, "--overwrite"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [*command, "--overwrite"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_signals,
+    )
     _wait_for_running_trial(run_dir, 2, process)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
@@ -99,7 +104,7 @@ def test_ctrl_c_saves_state_and_names_the_resume_command(tmp_path):
 
     resumed = subprocess.run(command, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
-    assert list(_results(run_dir)["status"]) == ["completed"] * 6
+    assert list(_results(run_dir)["status"]) == ["completed"] * 3
 
 
 def _objectives(run_dir: Path) -> dict[str, float]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.helpers import tuner_executable, write_tiny_space
+from tests.helpers import default_signals, tuner_executable, write_tiny_space
 from tuner.engine.interrupt import StopOnCtrlC, StopRequested
 from tuner.parallel.cluster import free_port
 
@@ -22,7 +22,12 @@ def start(command: list[str]) -> subprocess.Popen[str]:
     """Start the console script in the background, as a user's shell would."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
-        [tuner_executable(), *command], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        [tuner_executable(), *command],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_signals,
     )
 
 
@@ -129,6 +134,17 @@ def test_a_worker_whose_chief_is_gone_exits_7_in_one_line(tmp_path):
     )
 
 
+@pytest.fixture
+def signals_at_default():
+    """The stop signals at their defaults for one test (the suite may run with some ignored), restored after."""
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    default_signals()
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+
+
+@pytest.mark.usefixtures("signals_at_default")
 def test_a_signal_after_the_last_safe_point_still_stops_when_the_block_ends():
     with pytest.raises(StopRequested) as raised, StopOnCtrlC():
         os.kill(os.getpid(), signal.SIGTERM)  # only sets the flag: no safe point is checked after it
@@ -136,6 +152,7 @@ def test_a_signal_after_the_last_safe_point_still_stops_when_the_block_ends():
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
+@pytest.mark.usefixtures("signals_at_default")
 def test_no_signal_leaves_the_block_quietly_and_restores_the_handlers():
     previous = signal.getsignal(signal.SIGHUP)
     with StopOnCtrlC() as stop:
