@@ -108,3 +108,45 @@ def test_a_search_stops_on_time_and_a_larger_budget_extends_it_with_workers(tmp_
     budget = read_budget(run_dir)
     assert budget["stopped_on_time"] and budget["max_time"] == 25.0
     assert 25.0 <= budget["spent"] < 60.0
+
+
+def test_keras_tuners_oversized_model_error_is_recognised():
+    # Pinned: tuner reads the parameter count from keras-tuner's message (tuner/compat/keras_tuner.py).
+    from keras_tuner.src.engine.tuner import Tuner
+
+    from tuner.compat.keras_tuner import oversized_params
+
+    class Sized:
+        max_model_size = 10
+        _build_hypermodel = staticmethod(lambda hp: keras.Sequential([keras.Input((3,)), keras.layers.Dense(4)]))
+
+    with pytest.raises(keras_tuner.errors.FailedTrialError) as raised:
+        Tuner._try_build(Sized(), keras_tuner.HyperParameters())
+    assert oversized_params(raised.value) == 16
+    assert oversized_params(keras_tuner.errors.FailedTrialError("diverged")) is None
+
+
+def test_validate_refuses_a_space_whose_every_model_is_over_max_params(space_file, run_tuner):
+    space = space_file(
+        "data: {source: digits, limit: 100}\nmodel: {conv_blocks: 1, filters: {values: [8, 16]}}\n"
+        "search: {max_params: 100}\n"
+    )
+    done = run_tuner("validate", str(space))
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"tuner: {space}:3: search.max_params: search.max_params is 100, but the space's")
+    assert done.stderr.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_configurations_over_max_params_are_skipped_never_trained_nor_failed(tmp_path, run_tuner):
+    # Filters 4 or 8 with one or two blocks: the 8-filter, 1-block models are the only ones over the limit.
+    space = write_tiny_space(tmp_path, search={"max_trials": 6, "max_params": 1000, "max_consecutive_failures": 1})
+    done = run_tuner("search", str(space), "--quiet")
+    assert done.returncode == 0, done.stderr
+    results = pd.read_csv(tmp_path / "runs" / "tiny" / "results.csv", dtype={"trial": str})
+    skipped = results[results["status"] == "skipped"]
+    trained = results[results["status"] == "completed"]
+    assert len(skipped) >= 1 and len(trained) >= 1 and len(skipped) + len(trained) == 6
+    assert (skipped["params"] > 1000).all() and (trained["params"] <= 1000).all()
+    assert (skipped["epochs_run"] == 0).all() and skipped["objective"].isna().all() and skipped["rank"].isna().all()
+    assert skipped["message"].str.fullmatch(r"skipped: [\d,]+ parameters, over search.max_params 1,000").all()

@@ -9,6 +9,7 @@ a search with one line instead of failing hours into it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +222,17 @@ def stop_requested(servicer: Any) -> bool:
 def chief_may_exit(oracle: keras_tuner.Oracle) -> bool:
     """keras-tuner's own end condition for a chief: no trial running, every worker told to stop."""
     return bool(oracle_chief.exit_chief(oracle))
+
+
+OVERSIZED = re.compile(r"^Oversized model: (\d+) parameters")
+
+
+def oversized_params(error: BaseException) -> int | None:
+    """The parameter count keras-tuner names when ``max_model_size`` refused a model, else None.
+
+    keras-tuner says so only in the message of a plain FailedTrialError raised while building.
+    """
+    if not isinstance(error, keras_tuner.errors.FailedTrialError):
+        return None
+    match = OVERSIZED.match(str(error))
+    return None if match is None else int(match[1])

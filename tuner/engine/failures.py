@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import tensorflow as tf
 from keras_tuner.errors import FailedTrialError
 
 from tuner.errors import TrialsFailedError
+from tuner.rundir import layout
 
 
 def failure_reason(error: BaseException) -> str:
@@ -31,20 +34,32 @@ def check_finite(epochs: Sequence[dict[str, float]]) -> None:
                 raise FailedTrialError(f"diverged: {metric} became {value} in epoch {record['epoch']}")
 
 
-def failure_streak(oracle: Any) -> int:
-    """How many of the last ended trials failed in a row."""
+def failure_streak(oracle: Any, run_dir: Path | None = None) -> int:
+    """How many of the last ended trials failed in a row; trials skipped for their size neither count nor break it.
+
+    keras-tuner can mark a trial over ``max_model_size`` only as failed; its history in ``run_dir`` says skipped.
+    """
     streak = 0
     for trial_id in reversed(oracle.end_order):
         if str(oracle.trials[trial_id].status) != "FAILED":
             break
-        streak += 1
+        if run_dir is None or not _skipped(run_dir, trial_id):
+            streak += 1
     return streak
 
 
-def stop_if_failing(oracle: Any, run_dir: Any) -> None:
+def _skipped(run_dir: Path, trial_id: str) -> bool:
+    """Whether a failed trial was only refused for its size (its first restart's history says so)."""
+    try:
+        return bool(json.loads(layout.history_file(run_dir, trial_id, 0).read_text(encoding="utf-8")).get("skipped"))
+    except FileNotFoundError:
+        return False
+
+
+def stop_if_failing(oracle: Any, run_dir: Path) -> None:
     """Stop the search once ``max_consecutive_failed_trials`` trials in a row have failed."""
     limit = oracle.max_consecutive_failed_trials
-    if limit and failure_streak(oracle) >= limit:
+    if limit and failure_streak(oracle, run_dir) >= limit:
         last = oracle.trials[oracle.end_order[-1]]
         raise TrialsFailedError(
             f"stopped: the last {limit} trials failed (trial {last.trial_id}: {last.message}); the"

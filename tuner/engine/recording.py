@@ -13,7 +13,7 @@ from typing import Any
 import keras
 import keras_tuner
 
-from tuner.compat.keras_tuner import SaveBestEpoch, TunerHooks, is_worker
+from tuner.compat.keras_tuner import SaveBestEpoch, TunerHooks, is_worker, oversized_params
 from tuner.engine.budget import StopOnTime, read_deadline
 from tuner.engine.failures import check_finite, failure_reason, stop_if_failing
 from tuner.engine.interrupt import StopOnCtrlC
@@ -33,6 +33,7 @@ class RecordingTuner(TunerHooks):
         self.listener = listener
         self.restart = 0
         self.last_results: Any = None
+        self.built_params: int | None = None
         self.ctrl_c = StopOnCtrlC()
         super().__init__(*args, **kwargs)
 
@@ -53,16 +54,23 @@ class RecordingTuner(TunerHooks):
             raise
         except Exception as error:
             trial.status = keras_tuner.engine.trial.TrialStatus.FAILED
-            trial.message = failure_reason(error)
+            params = oversized_params(error)
+            trial.message = (
+                failure_reason(error)
+                if params is None
+                else f"skipped: {params:,} parameters, over search.max_params {self.max_model_size:,}"
+            )
 
     def build_trial_model(self, hp: keras_tuner.HyperParameters) -> keras.Model:
         # keras-tuner clears the Keras session just before this call, which also drops the seed.
         keras.utils.set_random_seed(trial_seed(self.run_seed, hp.values, self.restart))
         try:
             with optimizer_state_left_behind():  # Hyperband continues an earlier trial's weights
-                return super().build_trial_model(hp)
+                model = super().build_trial_model(hp)
         except Exception as error:
             raise keras_tuner.errors.FailedTrialError(f"the model cannot be built: {failure_reason(error)}") from None
+        self.built_params = int(model.count_params())  # recorded even when max_model_size refuses the model
+        return model
 
     def build_and_fit(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         deadline = read_deadline(self.run_dir)
@@ -70,12 +78,17 @@ class RecordingTuner(TunerHooks):
             # Out of time before this restart: keras-tuner averages what it is given, so it gets the last one again.
             return self.last_results
         recorder = EpochRecorder()
+        self.built_params = None
         on_time = StopOnTime(deadline)
         callbacks = [BestEpochInMemory(c) if isinstance(c, SaveBestEpoch) else c for c in kwargs.get("callbacks", [])]
         kwargs["callbacks"] = [*callbacks, recorder, self.ctrl_c, on_time]
         started = time.time()
+        oversized = False
         try:
             results = super().build_and_fit(trial, *args, **kwargs)
+        except keras_tuner.errors.FailedTrialError as error:
+            oversized = oversized_params(error) is not None
+            raise
         finally:
             # The model's size and shapes let reports show it and ``tuner export`` rebuild it without the data.
             files.write_json(
@@ -84,7 +97,7 @@ class RecordingTuner(TunerHooks):
                     "trial_id": trial.trial_id,
                     "restart": self.restart,
                     "epochs": recorder.epochs,
-                    "params": recorder.params,
+                    "params": recorder.params or self.built_params,
                     "input_shape": list(self.hypermodel.input_shape),
                     "num_classes": self.hypermodel.num_classes,
                     "class_names": list(self.hypermodel.class_names),
@@ -92,6 +105,8 @@ class RecordingTuner(TunerHooks):
                     "started": started,
                     "finished": time.time(),
                     "stopped_on_time": on_time.stopped,
+                    # keras-tuner can only mark such a trial failed; reports and the failure streak read this.
+                    "skipped": oversized,
                 },
             )
             self.restart += 1

@@ -94,6 +94,7 @@ def make_tuner(
         run_seed=spec.seed,
         listener=listener,
         executions_per_trial=spec.training.restarts,
+        max_model_size=spec.search.max_params,
     )
     # keras-tuner makes (or, overwriting, removes) its project folder, and makes it 0755 whatever the umask.
     files.make_folder(layout.project_dir(run_dir))

@@ -52,6 +52,13 @@ def check_space(spec: Spec, base_dir: Path) -> SpaceCheck:
         except ValueError as error:
             raise InputError(f"the {which} model of the space cannot be built: {error}", key="model") from None
         params.append(model.count_params())
+    limit = spec.search.max_params
+    if limit is not None and min(params) > limit:
+        raise InputError(
+            f"search.max_params is {limit:,}, but the space's smallest and largest models have {params[0]:,} and"
+            f" {params[1]:,} parameters: no configuration would be trained",
+            key="search.max_params",
+        )
     return SpaceCheck(
         hyperparameters=[_row(item) for item in hp.space],
         grid_size=grid_size(hp) if spec.search.algorithm == "grid" else None,

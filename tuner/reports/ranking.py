@@ -7,7 +7,7 @@ import pandas as pd
 from tuner.reports.trials import Trials
 
 # Trials without a usable score follow the ranked ones in this order; failed trials come last.
-UNRANKED_ORDER = {"running": 0, "stopped": 1, "completed": 2, "failed": 3}
+UNRANKED_ORDER = {"running": 0, "stopped": 1, "completed": 2, "skipped": 3, "failed": 4}
 
 
 def rank(trials: Trials) -> Trials:

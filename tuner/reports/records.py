@@ -25,7 +25,8 @@ from tuner.rundir import layout
 from tuner.rundir.format import check_readable
 
 HP_PREFIX = "hp_"
-# keras-tuner's trial statuses, folded into the three a reader cares about.
+# keras-tuner's trial statuses, folded into the three a reader cares about (a fourth, skipped, comes from
+# the histories).
 STATUSES = {
     "COMPLETED": "completed",
     "FAILED": "failed",
@@ -188,6 +189,8 @@ def _best_value(epochs: list[dict[str, Any]], objective: str, direction: str) ->
 
 def _row(record: dict[str, Any], restarts: list[dict[str, Any]], objective: str, direction: str) -> dict[str, Any]:
     status = STATUSES.get(str(record.get("status", "")).upper(), str(record.get("status", "")).lower())
+    if status == "failed" and any(restart.get("skipped") for restart in restarts):
+        status = "skipped"  # never trained: over search.max_params (keras-tuner knows only failed)
     bests = [_best_epoch(restart["epochs"], objective, direction) for restart in restarts]
     scored = [best for best in bests if best is not None]
     values = [float(best[objective]) for best in scored]
@@ -207,8 +210,10 @@ def _row(record: dict[str, Any], restarts: list[dict[str, Any]], objective: str,
     if status == "completed" and not row["message"] and any(restart.get("stopped_on_time") for restart in restarts):
         trained = [len(restart["epochs"]) for restart in restarts]
         row["message"] = f"stopped on time (epochs trained: {', '.join(map(str, trained))})"
-    if status == "failed":
+    if status in ("failed", "skipped"):
         row.update(objective=None, objective_std=None, objective_best=None)
+    if status == "skipped":  # a worker's message does not reach the chief through keras-tuner's gRPC
+        row["message"] = row["message"] or "skipped: over search.max_params"
     elif status == "completed" and row["objective"] is None:
         row["message"] = row["message"] or f"{objective} was never finite (training diverged)"
     if scored:

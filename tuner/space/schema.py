@@ -389,6 +389,11 @@ class SearchSpec(Strict):
         description="bayesian only: random trials before it models the space"
         " (default: three per tunable hyperparameter, at most a quarter of max_trials, at least 3).",
     )
+    max_params: PositiveInt | None = Field(
+        default=None,
+        description="Configurations whose model has more parameters than this are never trained"
+        " (keras-tuner's max_model_size): they count as trials and are reported as skipped, not failed.",
+    )
     max_time: PositiveFloat | None = Field(
         default=None,
         description="Wall-clock budget of the whole search, over all its sessions: seconds, or a number with s, m"
