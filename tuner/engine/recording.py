@@ -20,6 +20,7 @@ from tuner.engine.interrupt import StopOnCtrlC
 from tuner.engine.listener import Listener
 from tuner.engine.quiet import optimizer_state_left_behind
 from tuner.engine.seeds import trial_seed
+from tuner.model.costs import costs
 from tuner.reports.writer import write_reports
 from tuner.rundir import files, layout
 
@@ -84,8 +85,12 @@ class RecordingTuner(TunerHooks):
         kwargs["callbacks"] = [*callbacks, recorder, self.ctrl_c, on_time]
         started = time.time()
         oversized = False
+        measured: dict[str, Any] = {}
         try:
             results = super().build_and_fit(trial, *args, **kwargs)
+            if not self.restart:  # one model is as costly as another of the same trial
+                saved = next((Path(c.saver.filepath) for c in callbacks if isinstance(c, BestEpochInMemory)), None)
+                measured = costs(recorder.model, saved, time.time() - started)
         except keras_tuner.errors.FailedTrialError as error:
             oversized = oversized_params(error) is not None
             raise
@@ -98,6 +103,7 @@ class RecordingTuner(TunerHooks):
                     "restart": self.restart,
                     "epochs": recorder.epochs,
                     "params": recorder.params or self.built_params,
+                    **measured,
                     "input_shape": list(self.hypermodel.input_shape),
                     "num_classes": self.hypermodel.num_classes,
                     "class_names": list(self.hypermodel.class_names),

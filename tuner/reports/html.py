@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from tuner.reports import plots
 from tuner.reports.importance import importance
+from tuner.reports.pareto import smallest_near_best
 from tuner.reports.per_class import PerClass, SetResults
 from tuner.reports.records import HP_PREFIX, LEADING, TRAILING, Run
 from tuner.reports.terminal import cell, header
@@ -75,9 +76,15 @@ def summary(run: Run, ranked: Trials) -> list[tuple[str, str]]:
     budget += f", {training.get('restarts', 1)} restart(s) each"
     if search.get("max_time"):
         budget += f", at most {duration(search['max_time'])}"
-    ended = []
+    small = smallest_near_best(ranked)
+    extra: list[tuple[str, str]] = []
+    if small is not None:
+        smallest = (
+            f"trial {small['trial']}: {int(small['params']):,} parameters, {run.objective} {cell(small['objective'])}"
+        )
+        extra.append(("smallest model within 1% of the best", smallest))
     if run.budget.get("stopped_on_time"):
-        ended = [("stopped", f"on time: {duration(run.budget.get('spent'))} spent; raise search.max_time to go on")]
+        extra.append(("stopped", f"on time: {duration(run.budget.get('spent'))} spent; raise search.max_time to go on"))
     fixed = [
         f"{item['config']['name']}={item['config']['value']}"
         for item in run.hyperparameters
@@ -97,7 +104,7 @@ def summary(run: Run, ranked: Trials) -> list[tuple[str, str]]:
             f"{best['trial'].iloc[0]}: {run.objective} {cell(best['objective'].iloc[0])}" if len(best) else "none yet",
         ),
         ("fixed", ", ".join(fixed)),
-        *ended,
+        *extra,
     ]
 
 
@@ -181,5 +188,10 @@ def figures(run: Run, ranked: Trials, weights: pd.DataFrame) -> list[tuple[str, 
         ),
         ("Spread over restarts", plots.restart_spread(frame, run.restart_objectives, run.objective, SPREAD_TRIALS)),
         ("Hyperparameter importance", plots.importance_bars(weights)),
+        (
+            "Objective against model cost (Pareto front in red)",
+            plots.objective_vs_cost(frame, "latency_ms", "latency (ms per image)", run.objective)
+            + plots.objective_vs_cost(frame, "params", "parameters", run.objective),
+        ),
     ]
     return [(heading, Markup(picture)) for heading, picture in drawn if picture]

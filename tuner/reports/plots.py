@@ -217,6 +217,25 @@ def objective_vs_hyperparameter(ranked: pd.DataFrame, item: dict[str, Any], obje
     return svg(SMALL_WIDTH, SMALL_HEIGHT, parts, f"{objective} against {name}")
 
 
+def objective_vs_cost(ranked: pd.DataFrame, cost: str, title: str, objective: str) -> str:
+    """Every completed trial's objective against one cost of its model, the Pareto front in red and joined."""
+    done = _completed(ranked)
+    if done.empty or cost not in done.columns or done[cost].isna().any() or not (done[cost] > 0).all():
+        return ""
+    costs, scores = done[cost].astype(float).tolist(), done["objective"].tolist()
+    lo, hi = min(costs), max(costs)
+    x = Scale(lo, hi, LEFT + 8, SMALL_WIDTH - RIGHT - 8, log=hi > 10 * lo)
+    y = _y_scale(scores, SMALL_HEIGHT)
+    parts = frame(x, y, title, objective, SMALL_WIDTH, SMALL_HEIGHT)
+    front = done[done["pareto"].astype(bool)].sort_values(cost)
+    line = " ".join(f"{x(c)},{y(v)}" for c, v in zip(front[cost].astype(float), front["objective"], strict=True))
+    parts.append(f'<polyline points="{line}" class="best"/>')
+    for trial, value, score, best in zip(done["trial"], costs, scores, done["pareto"], strict=True):
+        tip = f"trial {trial}: {title} {fmt(value)}, {objective} {fmt(score)}{' (Pareto front)' if best else ''}"
+        parts.append(point(x(value), y(score), tip, PALETTE[3] if best else PALETTE[0], _clipped(y, score)))
+    return svg(SMALL_WIDTH, SMALL_HEIGHT, parts, f"{objective} against {title}")
+
+
 def _plain(value: Any) -> Any:
     """A numpy or pandas scalar as the plain Python value the space declares."""
     return value.item() if hasattr(value, "item") else value

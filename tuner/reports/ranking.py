@@ -1,9 +1,12 @@
-"""Rank trials by the objective in its own direction: completed ones first, the rest kept and listed after."""
+"""Rank trials by the objective in its own direction: completed ones first, the rest kept and listed after; mark
+the Pareto front of objective and costs."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from tuner.reports.pareto import on_front
+from tuner.reports.records import COSTS
 from tuner.reports.trials import Trials
 
 # Trials without a usable score follow the ranked ones in this order; failed trials come last.
@@ -16,6 +19,7 @@ def rank(trials: Trials) -> Trials:
     if frame.empty:
         ranked = frame.copy()
         ranked.insert(0, "rank", pd.Series(dtype="Int64"))
+        ranked["pareto"] = pd.Series(dtype=bool)
         return trials.with_frame(ranked)
     ascending = trials.direction == "min"
     scored = frame["objective"].notna() & (frame["status"] == "completed")
@@ -29,4 +33,7 @@ def rank(trials: Trials) -> Trials:
     )
     ranks = pd.array(list(range(1, int(scored.sum()) + 1)) + [None] * int((~scored).sum()), dtype="Int64")
     ordered.insert(0, "rank", ranks)
-    return trials.with_frame(ordered.reset_index(drop=True))
+    ranked = trials.with_frame(ordered.reset_index(drop=True))
+    costs = [column for column in ("params", *COSTS) if column in ranked.frame.columns]
+    ranked.frame.insert(ranked.frame.columns.get_loc(costs[-1]) + 1 if costs else 1, "pareto", on_front(ranked))
+    return ranked

@@ -36,7 +36,8 @@ STATUSES = {
     "STOPPED": "stopped",
 }
 LEADING = ("trial", "status", "message", "objective", "objective_std", "objective_best", "restarts")
-TRAILING = ("best_epoch", "epochs_run", "seconds", "params")
+COSTS = ("macs", "latency_ms", "latency_batch_ms", "model_kb")  # of each trial's model, from its first restart
+TRAILING = ("best_epoch", "epochs_run", "seconds", "params", *COSTS)
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,7 @@ def _row(record: dict[str, Any], restarts: list[dict[str, Any]], objective: str,
         "epochs_run": sum(len(restart["epochs"]) for restart in restarts),
         "seconds": round(sum(_seconds(restart) for restart in restarts), 3),
         "params": next((restart["params"] for restart in restarts if restart.get("params")), None),
+        **{cost: next((r[cost] for r in restarts if r.get(cost) is not None), None) for cost in COSTS},
     }
     if status == "completed" and not row["message"] and any(restart.get("stopped_on_time") for restart in restarts):
         trained = [len(restart["epochs"]) for restart in restarts]
@@ -255,9 +257,10 @@ def _tidy(rows: list[dict[str, Any]], hyperparameters: list[dict[str, Any]]) -> 
         key=lambda name: (name.startswith("val_"), name),
     )
     frame = frame.reindex(columns=[*LEADING, *metrics, *TRAILING, *hp_columns])
-    for column in ("restarts", "best_epoch", "epochs_run", "params"):
+    for column in ("restarts", "best_epoch", "epochs_run", "params", "macs"):
         frame[column] = frame[column].astype("Int64")
-    for column in ("objective", "objective_std", "objective_best", "seconds", *metrics):
+    floats = ("objective", "objective_std", "objective_best", "seconds", "latency_ms", "latency_batch_ms", "model_kb")
+    for column in (*floats, *metrics):
         frame[column] = frame[column].astype("float64")
     for item in hyperparameters:
         column = f"{HP_PREFIX}{item['config']['name']}"
