@@ -38,7 +38,8 @@ def test_ties_break_by_trial_id():
 
 def test_an_empty_run_ranks_to_an_empty_table_with_a_rank_column():
     frame = pd.DataFrame(columns=["trial", "status", "objective"])
-    assert list(rank(Trials(frame, "val_loss", "max", ())).frame.columns) == ["rank", "trial", "status", "objective"]
+    columns = list(rank(Trials(frame, "val_loss", "max", ())).frame.columns)
+    assert columns == ["rank", "trial", "status", "objective", "pareto"]
 
 
 def test_trials_refuse_a_direction_other_than_min_or_max():

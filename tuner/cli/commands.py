@@ -97,7 +97,7 @@ def _interrupted(args: argparse.Namespace, spec: Spec, reason: str) -> str:
 
 def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console) -> int:
     from tuner.cli.progress import TrialProgress
-    from tuner.reports.terminal import top_table
+    from tuner.reports.terminal import smallest_line, top_table
 
     objective = spec.search.objective
     if not args.quiet:
@@ -131,6 +131,9 @@ def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console)
         tested = ", ".join(f"{name} {best[name]:.4g}" for name in ranked.columns if name.startswith("test_"))
         console.print(f"held-out test set, best trial {best['trial']}: {tested}", highlight=False)
     _print_per_class(result.run_dir, console)
+    smallest = smallest_line(result.ranked)
+    if smallest is not None:
+        console.print(smallest, highlight=False)
     if result.stopped_on_time:
         console.print(_stopped_on_time(args, spec, result), highlight=False)
     console.print(
@@ -292,7 +295,15 @@ def compare(args: argparse.Namespace, console: Console) -> int:
 
 
 def export(args: argparse.Namespace, console: Console) -> int:
-    """Save the chosen trial's model and the YAML that retrains it."""
+    """Save the chosen trial's model and the YAML that retrains it, or list the Pareto front to choose from."""
+    if args.pareto:
+        from tuner.reports.ranking import rank
+        from tuner.reports.records import load_trials
+        from tuner.reports.terminal import pareto_table
+
+        console.print(pareto_table(rank(load_trials(args.run_dir))))
+        console.print(f"export one with: tuner export {shlex.quote(str(args.run_dir))} --rank RANK", highlight=False)
+        return 0
     if args.output.suffix != ".keras":
         raise InputError(f"--output must end in .keras (got {args.output})")
     import_tensorflow_quietly()

@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run_dir", type=Path, help="a run directory made by tuner search")
     export.add_argument("--rank", type=_positive, default=1, help="which trial by rank (default: 1, the best)")
     export.add_argument(
+        "--pareto", action="store_true", help="list the trials on the Pareto front (objective, parameters, latency)"
+    )
+    export.add_argument(
         "--output", type=Path, default=Path("best.keras"), help="the .keras file to write (default: best.keras)"
     )
     schema = subcommands.add_parser("schema", help="print the JSON Schema of the space file, for editors")

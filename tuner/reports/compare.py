@@ -25,7 +25,7 @@ def best_of_runs(run_dirs: list[Path]) -> Trials:
                 f" ({first[1][1]}imised); compare runs with the same objective"
             )
         ranked = rank(run.trials).frame
-        best = ranked.head(1).drop(columns="rank") if ranked["rank"].notna().any() else pd.DataFrame([{}])
+        best = ranked.head(1).drop(columns=["rank", "pareto"]) if ranked["rank"].notna().any() else pd.DataFrame([{}])
         completed = int((ranked["status"] == "completed").sum()) if not ranked.empty else 0
         best.insert(0, "run", str(run.space.get("name", run_dir.name)))
         best.insert(1, "path", str(run_dir))

@@ -8,6 +8,7 @@ import math
 import pandas as pd
 from rich.table import Table
 
+from tuner.reports.pareto import smallest_near_best
 from tuner.reports.per_class import PerClass
 from tuner.reports.records import HP_PREFIX
 from tuner.reports.trials import Trials
@@ -102,3 +103,32 @@ def cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+FRONT_COLUMNS = ("rank", "trial", "objective", "params", "macs", "latency_ms", "latency_batch_ms", "model_kb")
+
+
+def pareto_table(ranked: Trials) -> Table:
+    """The trials on the Pareto front of objective, parameters and latency, best objective first."""
+    front = ranked.frame[ranked.frame["pareto"].astype(bool)]
+    columns = [column for column in FRONT_COLUMNS if column in front.columns]
+    table = Table(title=f"Pareto front: {ranked.objective} against parameters and latency", header_style="bold")
+    for column in columns:
+        table.add_column(ranked.objective if column == "objective" else column, justify="right")
+    for _, row in front.iterrows():
+        table.add_row(*(cell(row[column]) for column in columns))
+    return table
+
+
+def smallest_line(ranked: Trials) -> str | None:
+    """The smallest model within 1% of the best, as a line under the table; None without a completed trial."""
+    small = smallest_near_best(ranked)
+    if small is None:
+        return None
+    latency = (
+        f", {cell(small['latency_ms'])} ms per image" if "latency_ms" in small and pd.notna(small["latency_ms"]) else ""
+    )
+    return (
+        f"smallest model within 1% of the best: trial {small['trial']}, rank {small['rank']},"
+        f" {int(small['params']):,} parameters{latency}, {ranked.objective} {cell(small['objective'])}"
+    )

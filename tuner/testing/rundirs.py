@@ -77,6 +77,7 @@ class FakeTrial:
     status: str = "COMPLETED"
     message: str | None = None
     params: int = 12_345
+    latency_ms: float | None = None  # the model's single-image latency, written when given
 
 
 def sample_values(space: list[dict[str, Any]], rng: random.Random) -> dict[str, Any]:
@@ -129,7 +130,9 @@ def random_trials(
         for _ in range(restarts):
             end = final * rng.uniform(0.85, 1.15)
             curves.append([round(end + (2.3 - end) * math.exp(-1.2 * e), 6) for e in range(epochs)])
-        trials.append(FakeTrial(values=values, curves=curves, params=1_000 * values.get("conv_blocks", 1) + 500))
+        blocks = values.get("conv_blocks", 1)
+        latency = round(0.5 * blocks * rng.uniform(0.8, 1.2), 4)
+        trials.append(FakeTrial(values=values, curves=curves, params=1_000 * blocks + 500, latency_ms=latency))
     return trials
 
 
@@ -212,6 +215,8 @@ def _write_trial(
         epochs = [{**_metrics(loss), "epoch": e + 1, "seconds": 0.5} for e, loss in enumerate(curve)]
         started, clock = clock, clock + 0.5 * len(curve) + 0.1
         record = {"trial_id": trial_id, "restart": restart, "epochs": epochs, "params": trial.params}
+        if trial.latency_ms is not None:
+            record["latency_ms"] = trial.latency_ms
         record.update(input_shape=[8, 8, 1], num_classes=10, started=started, finished=clock)
         files.write_json(layout.history_file(run_dir, trial_id, restart), record)
         finite = [e for e in epochs if math.isfinite(e[objective])]
