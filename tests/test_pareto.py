@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from tuner.reports.pareto import on_front, smallest_near_best
@@ -80,3 +81,15 @@ def test_the_report_shows_the_front_and_export_lists_it(tmp_path, run_tuner):
     assert len(front) >= 1
     assert all(f"│ {rank:>4} │" in listed.stdout for rank in front["rank"])
     assert f"export one with: tuner export {run} --rank RANK" in listed.stdout
+
+
+def test_the_front_equals_a_brute_force_comparison_of_every_pair():
+    from tuner.reports.pareto import _dominated
+
+    rng = np.random.default_rng(0)
+    points = rng.random((300, 3))
+    points[:, 1] = np.round(points[:, 1] * 5)  # many ties in one column
+    points[10] = points[11]  # and two equal rows
+    no_worse = (points[:, None, :] <= points[None, :, :]).all(axis=2)
+    better = (points[:, None, :] < points[None, :, :]).any(axis=2)
+    np.testing.assert_array_equal(_dominated(points), (no_worse & better).any(axis=0))

@@ -28,6 +28,7 @@ CURVE_TRIALS = 5
 SPREAD_TRIALS = 12
 # Past this many classes a confusion matrix is a wall of numbers; the per-class table stays, the matrix is left out.
 MATRIX_CLASSES = 20
+CSV_ONLY = ("macs", "latency_batch_ms", "model_kb")
 
 
 @functools.cache
@@ -123,9 +124,11 @@ def table_columns(ranked: Trials) -> list[tuple[str, str]]:
     frame = ranked.frame
     tuned = [f"{HP_PREFIX}{name}" for name in ranked.tuned]
     several = "restarts" in frame.columns and (frame["restarts"].fillna(0) > 1).any()
-    skipped = {"message", *(() if several else ("objective_std", "objective_best", "restarts"))}
-    metrics = [c for c in frame.columns if c not in (*LEADING, *TRAILING, "rank") and not c.startswith(HP_PREFIX)]
-    names = ["rank", *LEADING, *metrics, *TRAILING]
+    # The costs a reader weighs against the objective stay; the rest of them are in results.csv.
+    skipped = {"message", *CSV_ONLY, *(() if several else ("objective_std", "objective_best", "restarts"))}
+    derived = (*LEADING, *TRAILING, "rank", "pareto")
+    metrics = [c for c in frame.columns if c not in derived and not c.startswith(HP_PREFIX)]
+    names = ["rank", *LEADING, *metrics, *TRAILING, *(["pareto"] if "pareto" in frame.columns else [])]
     columns = [(c, ranked.objective if c == "objective" else c) for c in names if c not in skipped]
     return columns + [(c, header(c.removeprefix(HP_PREFIX))) for c in tuned if c in frame.columns]
 

@@ -14,7 +14,6 @@ import pandas as pd
 from tuner.reports.trials import Trials
 
 FRONT_COSTS = ("params", "latency_ms")
-BLOCK = 512  # trials compared against all others at once: 512 x 5,000 x 3 comparisons fit in a few MB
 NEAR_BEST = 0.01  # "within 1% of the best objective"
 
 
@@ -27,15 +26,27 @@ def on_front(trials: Trials) -> pd.Series:
     columns = [sign * frame.loc[scored, "objective"].to_numpy(float)]
     columns += [frame.loc[scored, cost].to_numpy(float) for cost in costs]
     points = np.column_stack(columns)  # lower is better in every column
-    dominated = np.zeros(len(points), dtype=bool)
-    for start in range(0, len(points), BLOCK):
-        block = points[start : start + BLOCK]
-        no_worse = (points[:, None, :] <= block[None, :, :]).all(axis=2)  # [other, trial]
-        better = (points[:, None, :] < block[None, :, :]).any(axis=2)
-        dominated[start : start + BLOCK] = (no_worse & better).any(axis=0)
+    dominated = _dominated(points)
     front = pd.Series(False, index=frame.index)
     front[scored[scored].index] = ~dominated
     return front
+
+
+def _dominated(points: np.ndarray) -> np.ndarray:
+    """Which rows some other row beats: no worse in every column, better in one (lower is better).
+
+    Rows are visited in lexicographic order, so whatever dominates a row comes before it; and what a dominated
+    row dominates, its own dominator does too, so each row is held against the front so far only.
+    """
+    dominated = np.zeros(len(points), dtype=bool)
+    front = np.empty((0, points.shape[1]))
+    for row in np.lexsort(points.T[::-1]):
+        point = points[row]
+        if ((front <= point).all(axis=1) & (front < point).any(axis=1)).any():
+            dominated[row] = True
+        else:
+            front = np.vstack([front, point])
+    return dominated
 
 
 def smallest_near_best(trials: Trials) -> pd.Series | None:

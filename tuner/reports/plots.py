@@ -269,13 +269,15 @@ def parallel_coordinates(ranked: pd.DataFrame, hyperparameters: list[dict[str, A
     parts.extend(text(xs[-1] + 4, y(tick) + 4, tick, "start", 'class="halo"') for tick in y.ticks())
     count = max(len(done) - 1, 1)
     lines = []
-    for position, (_, row) in enumerate(done.iterrows()):
-        points = []
-        for x, item, place in zip(xs, items, axes, strict=False):
-            value = row[f"{HP_PREFIX}{item['config']['name']}"]
-            points.append(f"{x},{bottom + 14 if pd.isna(value) else place(_plain(value))}")
-        points.append(f"{xs[-1]},{y(row['objective'])}")
-        tip = f"trial {row['trial']} (rank {row['rank']}): {objective}={fmt(row['objective'])}"
+    values_of = [done[f"{HP_PREFIX}{item['config']['name']}"].tolist() for item in items]
+    rows = zip(done["trial"], done["rank"], done["objective"], *values_of, strict=True)
+    for position, (trial, rank, score, *values) in enumerate(rows):
+        points = [
+            f"{x},{bottom + 14 if pd.isna(value) else place(_plain(value))}"
+            for x, place, value in zip(xs, axes, values, strict=False)
+        ]
+        points.append(f"{xs[-1]},{y(score)}")
+        tip = f"trial {trial} (rank {rank}): {objective}={fmt(score)}"
         lines.append(
             f'<polyline points="{" ".join(points)}" stroke="{color(position / count)}" class="pc">'
             f"<title>{escape(tip)}</title></polyline>"
