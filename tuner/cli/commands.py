@@ -255,10 +255,11 @@ def schema(args: argparse.Namespace, console: Console) -> int:
 def report(args: argparse.Namespace, console: Console) -> int:
     """Rank a run, write both reports and print the top trials; never imports TensorFlow."""
     from tuner.reports.terminal import as_text, top_table
-    from tuner.reports.writer import write_reports
+    from tuner.reports.writer import is_live, write_reports
 
-    ranked = write_reports(args.run_dir, args.csv, args.html)
     csv_path, html_path = args.csv or args.run_dir / layout.RESULTS_FILE, args.html or args.run_dir / layout.REPORT_FILE
+    # A search still running keeps its report live; rewriting it must not make it still.
+    ranked = write_reports(args.run_dir, args.csv, args.html, live=is_live(html_path))
     if args.format == "html":
         sys.stdout.write(html_path.read_text(encoding="utf-8"))
     elif args.format != "table":
@@ -267,7 +268,24 @@ def report(args: argparse.Namespace, console: Console) -> int:
         console.print(top_table(ranked, args.top, title=f"top trials of {args.run_dir}"))
         _print_per_class(args.run_dir, console)
         console.print(f"results: {csv_path}  report: {html_path}", highlight=False)
+    if args.serve:
+        _serve(args.run_dir, args.port, console)
     return 0
+
+
+def _serve(run_dir: Path, port: int, console: Console) -> None:
+    """Serve the run directory until Ctrl-C; a live report in it reloads itself as the search goes on."""
+    from tuner.reports.serve import report_server
+
+    with report_server(run_dir, port) as server:
+        host, bound = server.server_address[:2]
+        console.print(
+            f"serving http://{host}:{bound}/{layout.REPORT_FILE} (this machine only); Ctrl-C stops", highlight=False
+        )
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            console.print("stopped serving", highlight=False)
 
 
 def _print_per_class(run_dir: Path, console: Console) -> None:

@@ -114,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--csv", type=Path, help="where to write the CSV (default: RUN_DIR/results.csv)")
     report.add_argument("--html", type=Path, help="where to write the HTML report (default: RUN_DIR/report.html)")
     report.add_argument(
+        "--serve", action="store_true", help="then serve the run directory on 127.0.0.1, to watch a live report"
+    )
+    report.add_argument("--port", type=_non_negative, default=8765, help="the port --serve listens on (default: 8765)")
+    report.add_argument(
         "--format",
         choices=("table", "csv", "html", "md", "json"),
         default="table",

@@ -108,6 +108,7 @@ class RecordingTuner(TunerHooks):
                     "num_classes": self.hypermodel.num_classes,
                     "class_names": list(self.hypermodel.class_names),
                     "pixel_scale": self.hypermodel.pixel_scale,
+                    "worker": self.tuner_id,  # keras-tuner's id of this process: the timeline's lane
                     "started": started,
                     "finished": time.time(),
                     "stopped_on_time": on_time.stopped,
@@ -124,7 +125,7 @@ class RecordingTuner(TunerHooks):
         super().on_trial_end(trial)
         if is_worker(self):  # in keras-tuner's distributed mode the chief keeps the reports
             return
-        best = write_reports(self.run_dir).frame.iloc[0]
+        best = write_reports(self.run_dir, live=True).frame.iloc[0]
         self.listener.trial_finished(
             trial.trial_id, str(trial.status).lower(), trial.score, _number(best.get("objective"))
         )

@@ -12,6 +12,7 @@ SIGTERM, SIGHUP) ends the serving loop between two checks; the oracle has saved 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import time
@@ -113,7 +114,7 @@ class OracleServer:
                 _announce(self.oracle, ended, reported, listener)
                 unwritten = unwritten or bool(ended)
                 if unwritten and time.monotonic() - written_at >= REPORT_SECONDS:
-                    _write_reports(self.oracle, run_dir)
+                    _write_reports(self.oracle, run_dir, live=True)
                     unwritten, written_at = False, time.monotonic()
                 stop_if_failing(self.oracle, run_dir)
                 if self.done():
@@ -157,12 +158,12 @@ def _ended_since(oracle: keras_tuner.Oracle, seen: int) -> list[Any]:
     return [oracle.trials[trial_id] for trial_id in oracle.end_order[seen:]]
 
 
-def _write_reports(oracle: Any, run_dir: Path) -> None:
+def _write_reports(oracle: Any, run_dir: Path, live: bool = False) -> None:
     """Rebuild results.csv and the report under the oracle's lock, so no trial.json is half-written meanwhile.
 
     Workers need that lock to start and end trials, so the chief does this at most every REPORT_SECONDS.
     """
-    oracle.run_locked(write_reports, run_dir)
+    oracle.run_locked(functools.partial(write_reports, run_dir, live=live))
 
 
 def _number(value: Any) -> float | None:

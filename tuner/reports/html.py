@@ -29,6 +29,8 @@ SPREAD_TRIALS = 12
 # Past this many classes a confusion matrix is a wall of numbers; the per-class table stays, the matrix is left out.
 MATRIX_CLASSES = 20
 CSV_ONLY = ("macs", "latency_batch_ms", "model_kb")
+REFRESH_SECONDS = 5  # a live report's reload period: new trials end seconds apart at the fastest
+LIVE_MARK = 'http-equiv="refresh"'
 
 
 @functools.cache
@@ -43,14 +45,16 @@ def environment() -> jinja2.Environment:
     )
 
 
-def render_report(run: Run, ranked: Trials) -> str:
-    """The whole report of ``run`` as an HTML string."""
+def render_report(run: Run, ranked: Trials, live: bool = False) -> str:
+    """The whole report of ``run`` as an HTML string; ``live``: it reloads itself every few seconds."""
     weights = importance(ranked)
     return (
         environment()
         .get_template("report.html.j2")
         .render(
             title=str(run.space.get("name", run.run_dir.name)),
+            refresh_seconds=REFRESH_SECONDS if live else None,
+            live_mark=LIVE_MARK,
             summary=summary(run, ranked),
             space_yaml=yaml.safe_dump(run.space, sort_keys=False),
             columns=table_columns(ranked),
@@ -191,6 +195,7 @@ def figures(run: Run, ranked: Trials, weights: pd.DataFrame) -> list[tuple[str, 
         ),
         ("Spread over restarts", plots.restart_spread(frame, run.restart_objectives, run.objective, SPREAD_TRIALS)),
         ("Hyperparameter importance", plots.importance_bars(weights)),
+        ("Timeline: which worker trained which trial when", plots.timeline(run.timeline)),
         (
             "Objective against model cost (Pareto front in red)",
             plots.objective_vs_cost(frame, "latency_ms", "latency (ms per image)", run.objective)

@@ -337,6 +337,36 @@ def restart_spread(ranked: pd.DataFrame, restart_objectives: dict[str, list[floa
     return svg(WIDTH, HEIGHT, parts, f"spread of {objective} over restarts")
 
 
+def timeline(runs: Sequence[tuple[str, str, float, float]]) -> str:
+    """Which worker trained which trial when: a lane per worker, a bar per training run, in seconds from the start."""
+    if not runs:
+        return ""
+    workers = list(dict.fromkeys(worker for _, worker, _, _ in runs))
+    start, end = min(run[2] for run in runs), max(run[3] for run in runs)
+    lane = (HEIGHT - TOP - BOTTOM) / len(workers)
+    x = Scale(0.0, max(end - start, 1e-3), LEFT, WIDTH - RIGHT)
+    y = Scale(0, len(workers), TOP, HEIGHT - BOTTOM)
+    parts = [f'<rect x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}" height="{HEIGHT - TOP - BOTTOM}" class="bg"/>']
+    for tick in x.ticks():
+        parts.append(f'<line y1="{TOP}" y2="{HEIGHT - BOTTOM}" x1="{x(tick)}" x2="{x(tick)}" class="grid"/>')
+        parts.append(text(x(tick), HEIGHT - BOTTOM + 16, tick))
+    parts.append(
+        text((LEFT + WIDTH - RIGHT) / 2, HEIGHT - 8, "seconds since the first trial started", extra='class="title"')
+    )
+    for index, worker in enumerate(workers):
+        parts.append(text(LEFT - 6, y(index) + lane / 2 + 4, worker or "search", "end"))
+    for trial, worker, began, finished in runs:
+        index = workers.index(worker)
+        left, right = x(began - start), x(finished - start)
+        tip = f"trial {trial} on {worker or 'search'}: {fmt(began - start)} s to {fmt(finished - start)} s"
+        parts.append(
+            f'<rect x="{left}" y="{round(y(index) + lane * 0.15, 1)}" width="{max(round(right - left, 1), 1.0)}"'
+            f' height="{round(lane * 0.7, 1)}" fill="{PALETTE[index % len(PALETTE)]}" fill-opacity="0.8">'
+            f"<title>{escape(tip)}</title></rect>"
+        )
+    return svg(WIDTH, HEIGHT, parts, "which worker trained which trial when")
+
+
 def importance_bars(table: pd.DataFrame) -> str:
     """Horizontal bars of each hyperparameter's importance."""
     if table.empty:

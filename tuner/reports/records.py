@@ -54,6 +54,8 @@ class Run:
     wall_seconds: float | None = None
     per_class: PerClass | None = None
     budget: dict[str, Any] = field(default_factory=dict)  # budget.json: time spent, and whether it ran out
+    # Every training run as (trial, worker, started, finished), seconds since the epoch, in start order.
+    timeline: list[tuple[str, str, float, float]] = field(default_factory=list)
 
     @property
     def objective(self) -> str:
@@ -106,6 +108,14 @@ def load_run(run_dir: Path) -> Run:
         wall_seconds=round(max(ends) - min(starts), 3) if starts and ends else None,
         per_class=load_per_class(run_dir),
         budget=_read_budget(run_dir),
+        timeline=sorted(
+            (
+                (str(run["trial_id"]), str(run.get("worker", "")), float(run["started"]), float(run["finished"]))
+                for run in runs
+                if "started" in run and "finished" in run
+            ),
+            key=lambda run: run[2],
+        ),
     )
 
 
