@@ -3,9 +3,9 @@
     python bench/scale.py [--report-trials 500 5000] [--memory-trials 50] [--help-repeat 5]
 
 ``tuner report`` runs on synthetic runs in the on-disk format of a real one (``rundirs.py``; targets 2 s for
-500 trials, 5 s for 5,000 (Pareto front included), else 2 s per 500 and at least 2 s); ``tuner --help`` must stay under 0.3 s (no
-TensorFlow import); one search process training ``--memory-trials`` consecutive one-epoch digits trials must
-grow its resident set by less than 150 MB between the first trial and the last.
+500 trials, 5 s for 5,000 with the Pareto front, else 2 s per 500 and at least 2 s); ``tuner --help`` must stay
+under 0.3 s (no TensorFlow import); one search process training ``--memory-trials`` consecutive one-epoch digits
+trials must grow its resident set by less than 150 MB between the first trial and the last.
 """
 
 from __future__ import annotations
