@@ -62,13 +62,16 @@ def _with_overrides(spec: Spec, args: argparse.Namespace) -> Spec:
         raw.setdefault("training", {})["epochs"] = args.epochs
     if getattr(args, "seed", None) is not None:
         raw["seed"] = args.seed
+    if getattr(args, "tensorboard", None):
+        raw.setdefault("search", {})["tensorboard"] = True
     return Spec.model_validate(raw)
 
 
 def _worker_args(args: argparse.Namespace) -> list[str]:
     """The overrides a local worker needs to see the same space as its chief."""
     given = {"--runs-dir": str(args.runs_dir.resolve()), "--epochs": args.epochs, "--seed": args.seed}
-    return [part for flag, value in given.items() if value is not None for part in (flag, str(value))]
+    flags = [part for flag, value in given.items() if value is not None for part in (flag, str(value))]
+    return [*flags, *(["--tensorboard"] if args.tensorboard else [])]
 
 
 def search(args: argparse.Namespace, console: Console) -> int:

@@ -159,6 +159,9 @@ def _add_space_options(parser: argparse.ArgumentParser, max_trials: bool) -> Non
         parser.add_argument("--max-trials", type=_positive, help="override search.max_trials")
         parser.add_argument("--max-time", metavar="DURATION", help="override search.max_time: seconds, or 90s, 20m, 8h")
     parser.add_argument("--epochs", type=_positive, help="override training.epochs")
+    parser.add_argument(
+        "--tensorboard", action="store_true", default=None, help="write TensorBoard logs (search.tensorboard: true)"
+    )
     parser.add_argument("--seed", type=_non_negative, help="override seed")
 
 

@@ -43,7 +43,7 @@ def prepare_run_dir(run_dir: Path, spec: Spec, overwrite: bool) -> None:
 
 
 def check_same_space(run_dir: Path, spec: Spec) -> None:
-    """Refuse to mix two spaces in one run (the budgets may change: raising one extends a run).
+    """Refuse to mix two spaces in one run (the budgets may change, raising one extends a run; so may logging).
 
     The saved space is read through today's schema, defaults filled, so a key added since (with a default that
     keeps the old behaviour) does not make the same space look different.
@@ -51,8 +51,8 @@ def check_same_space(run_dir: Path, spec: Spec) -> None:
     before = saved_space(run_dir).model_dump(mode="json", warnings=False)
     now = spec.model_dump(mode="json", warnings=False)
     for saved in (before, now):
-        for budget in ("max_trials", "max_consecutive_failures", "max_time"):
-            saved.get("search", {}).pop(budget, None)
+        for changeable in ("max_trials", "max_consecutive_failures", "max_time", "tensorboard"):
+            saved.get("search", {}).pop(changeable, None)
     if before != now:
         raise InputError(
             f"{run_dir} holds a search of a different space; pass --overwrite to replace it,"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import keras
 import keras_tuner
 
 from tuner.compat import keras_tuner as kt_compat
@@ -129,7 +130,7 @@ def run_search(
         listener.started(None if spec.search.algorithm == "hyperband" else spec.search.max_trials, done)
         try:
             with tuner.ctrl_c:
-                search_data(tuner, data, verbose)
+                search_data(tuner, data, verbose, spec.search.tensorboard)
                 result = finish(tuner, data, run_dir, started)
         except KeyboardInterrupt:
             write_reports(run_dir)  # the interrupted trial shows as running
@@ -155,14 +156,22 @@ def fitted_to_data(spec: Spec, input_shape: tuple[int, int, int], num_classes: i
     return spec
 
 
-def search_data(tuner: keras_tuner.Tuner, data: Dataset, verbose: bool) -> None:
-    """Run keras-tuner's search loop on a dataset (a distributed worker runs the same loop)."""
+def search_data(tuner: keras_tuner.Tuner, data: Dataset, verbose: bool, tensorboard: bool = False) -> None:
+    """Run keras-tuner's search loop on a dataset (a distributed worker runs the same loop).
+
+    With ``tensorboard``, keras-tuner gives Keras' TensorBoard callback a folder per trial and restart and adds
+    the HParams records TensorBoard's HParams dashboard reads.
+    """
+    callbacks = []
+    if tensorboard:
+        log_dir = layout.tensorboard_dir(tuner.run_dir)
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False, update_freq="epoch"))
     # keras-tuner runs a full gc.collect() before every trial; with TensorFlow's and the data's objects moved
     # out of the collector's sight it takes milliseconds instead of half a second.
     gc.collect()
     gc.freeze()
     try:
-        tuner.search(data.train, validation_data=data.val, verbose=2 if verbose else 0)
+        tuner.search(data.train, validation_data=data.val, verbose=2 if verbose else 0, callbacks=callbacks)
     finally:
         gc.unfreeze()
 

@@ -170,6 +170,6 @@ def run_worker(
     with ChiefLink(chief, tuner.ctrl_c.check, chief_lost_seconds) as link, tuner.ctrl_c:
         kt_compat.route_oracle_requests(tuner, link)
         try:
-            search_data(tuner, data, verbose)
+            search_data(tuner, data, verbose, spec.search.tensorboard)
         except ChiefGone as gone:
             raise ChiefUnreachableError(str(gone)) from None

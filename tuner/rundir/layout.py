@@ -10,6 +10,7 @@
     test_metrics.json     the top trials scored on the held-out test set (only with data.test_split)
     per_class.json        the best trial's confusion matrices on the validation and test sets
     per_class.csv         per-class support, precision and recall derived from them, next to results.csv
+    tensorboard/<trial>/execution<restart>/   TensorBoard scalars and HParams (search.tensorboard only)
     budget.json           seconds the search has spent, this session's deadline (search.max_time), and
                           whether it stopped on it
 """
@@ -28,6 +29,7 @@ TEST_METRICS_FILE = "test_metrics.json"
 PER_CLASS_FILE = "per_class.json"
 PER_CLASS_CSV = "per_class.csv"
 BUDGET_FILE = "budget.json"
+TENSORBOARD_DIR = "tensorboard"
 
 
 def project_dir(run_dir: Path) -> Path:
@@ -53,3 +55,8 @@ def per_class_file(run_dir: Path) -> Path:
 def budget_file(run_dir: Path) -> Path:
     """Where the search's time budget is kept."""
     return run_dir / BUDGET_FILE
+
+
+def tensorboard_dir(run_dir: Path) -> Path:
+    """Where TensorBoard's logs of a run go, one folder per trial."""
+    return run_dir / TENSORBOARD_DIR

@@ -389,6 +389,11 @@ class SearchSpec(Strict):
         description="bayesian only: random trials before it models the space"
         " (default: three per tunable hyperparameter, at most a quarter of max_trials, at least 3).",
     )
+    tensorboard: bool = Field(
+        default=False,
+        description="Write per-trial scalars and TensorBoard's HParams records under <run>/tensorboard/"
+        " (keras-tuner's own TensorBoard integration; TensorFlow backend).",
+    )
     max_params: PositiveInt | None = Field(
         default=None,
         description="Configurations whose model has more parameters than this are never trained"
