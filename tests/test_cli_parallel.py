@@ -14,6 +14,7 @@ import pytest
 
 from tests.helpers import TINY_MODEL, assert_ranked_run, tuner_executable, write_space
 from tuner.parallel.cluster import TUNER_ID, free_port
+from tuner.testing import without_timings
 
 SPACE = "name: par\nseed: 7\ndata: {source: digits}\n" + TINY_MODEL + "search: {max_trials: 4}\n"
 TRIALS = 4
@@ -37,7 +38,7 @@ def finish(process: subprocess.Popen[str], timeout: float = 300) -> tuple[str, s
 
 def comparable(results: pd.DataFrame) -> pd.DataFrame:
     """What must not depend on the number of workers: every column but the timings."""
-    return results.drop(columns=["seconds"]).reset_index(drop=True)
+    return without_timings(results).reset_index(drop=True)
 
 
 def assert_complete_and_distinct(run_dir: Path) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from tests.helpers import default_signals, tuner_executable, write_tiny_space
-from tuner.testing import run_tiny_search
+from tuner.testing import run_tiny_search, without_timings
 
 RUN_V0 = Path(__file__).parent / "fixtures" / "run_v0"  # made by the tuner before run formats (its README says how)
 
@@ -41,7 +41,7 @@ def _wait_for_running_trial(run_dir: Path, started: int, process: subprocess.Pop
 
 
 def _results(run_dir: Path) -> pd.DataFrame:
-    return pd.read_csv(run_dir / "results.csv").drop(columns="seconds")
+    return without_timings(pd.read_csv(run_dir / "results.csv"))
 
 
 def _uninterrupted(space: Path, tmp_path: Path, algorithm: str) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import pytest
 
 from tests.helpers import write_tiny_space
 from tuner.cli.main import main
+from tuner.testing import without_timings
 
 GRID = {
     "optimizer": {"name": "adam", "learning_rate": {"values": [0.01, 0.05]}},
@@ -19,7 +20,7 @@ GRID = {
 
 def _search(space, runs, trials):
     assert main(["search", str(space), "--runs-dir", str(runs), "--max-trials", str(trials), "--quiet"]) == 0
-    return pd.read_csv(runs / "tiny" / "results.csv").drop(columns="seconds")
+    return without_timings(pd.read_csv(runs / "tiny" / "results.csv"))
 
 
 @pytest.mark.slow

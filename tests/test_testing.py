@@ -28,3 +28,15 @@ def test_run_tiny_search_raises_input_errors(tmp_path):
     space = write_tiny_space(tmp_path, data={"path": "missing.npz"})
     with pytest.raises(InputError, match="does not exist"):
         run_tiny_search(space, tmp_path / "runs")
+
+
+def test_without_timings_drops_what_the_clock_gave_and_keeps_the_rest():
+    import pandas as pd
+
+    from tuner.testing import without_timings
+
+    frame = pd.DataFrame(
+        {"trial": ["0"], "objective": [0.5], "seconds": [1.0], "latency_ms": [2.0], "pareto": [True], "params": [9]}
+    )
+    assert list(without_timings(frame).columns) == ["trial", "objective", "params"]
+    assert list(without_timings(frame[["trial"]]).columns) == ["trial"]

@@ -19,6 +19,7 @@ _PUBLIC = {
     "run_search": "tuner.engine.search",
     "SearchResult": "tuner.engine.search",
     "run_tiny_search": "tuner.testing",
+    "without_timings": "tuner.testing",
     "load_run": "tuner.reports.records",
     "rank": "tuner.reports.ranking",
     "Trials": "tuner.reports.trials",
@@ -38,6 +39,7 @@ __all__ = [
     "rank",
     "run_search",
     "run_tiny_search",
+    "without_timings",
 ]
 
 if TYPE_CHECKING:

@@ -38,6 +38,8 @@ STATUSES = {
 LEADING = ("trial", "status", "message", "objective", "objective_std", "objective_best", "restarts")
 COSTS = ("macs", "latency_ms", "latency_batch_ms", "model_kb")  # of each trial's model, from its first restart
 TRAILING = ("best_epoch", "epochs_run", "seconds", "params", *COSTS)
+# Read off the clock, so they differ between two bit-identical runs; the Pareto front weighs latency.
+TIMED = ("seconds", "latency_ms", "latency_batch_ms", "pareto")
 
 
 @dataclass(frozen=True)

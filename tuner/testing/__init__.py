@@ -5,6 +5,8 @@ from tuner.testing import run_tiny_search
 def test_my_space_still_learns(tmp_path):
     ranked = run_tiny_search("spaces/my_space.yaml", tmp_path, max_trials=2, epochs=1)
     assert ranked.loc[0, "val_accuracy"] > 0.5
+
+``without_timings`` drops the columns read off the clock, which differ between two identical runs.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from tuner.reports.records import TIMED
 from tuner.space.loading import load_spec, parse_spec
 
 
@@ -43,3 +46,9 @@ def run_tiny_search(
     spec = parse_spec(dataclasses.replace(document, data=raw))
     result = run_search(spec, Path(space).parent, Path(tmp_path), overwrite=True)
     return result.ranked.frame
+
+
+def without_timings(ranked: pd.DataFrame) -> pd.DataFrame:
+    """The table without what was timed (seconds, latencies, and the Pareto front, which weighs latency):
+    what two runs of one seed must agree on, bit for bit."""
+    return ranked.drop(columns=[column for column in TIMED if column in ranked.columns])
