@@ -209,7 +209,8 @@ def search_memory(folder: Path, side: int, cache: Path, scratch: Path) -> dict[s
     )
     peak_pss, peak_processes = 0, 0
     peaks: dict[int, tuple[int, int]] = {}
-    names: dict[int, str] = {}  # the latest: a worker has the launcher's environment until it execs
+    # The latest name found: a worker has the launcher's environment until it execs, and none while it exits.
+    names: dict[int, str] = {}
     while launcher.poll() is None:
         total, alive = 0, 0
         for pid in process_tree(launcher.pid):
@@ -217,7 +218,9 @@ def search_memory(folder: Path, side: int, cache: Path, scratch: Path) -> dict[s
             if sample is None:
                 continue
             total, alive = total + sample[0], alive + 1
-            names[pid] = process_name(pid, launcher.pid)
+            name = process_name(pid, launcher.pid)
+            if pid not in names or name != str(pid):
+                names[pid] = name
             pss, rss = peaks.get(pid, (0, 0))
             peaks[pid] = (max(pss, sample[0]), max(rss, sample[1]))
         if total > peak_pss:
