@@ -13,10 +13,11 @@ import pandas as pd
 import pytest
 
 from tests.helpers import write_tiny_space
-from tuner.engine.budget import StopOnTime, read_budget, read_deadline, start_session
+from tuner.engine.budget import StopOnTime, read_deadline, start_session
 from tuner.engine.durable import durable_oracle
 from tuner.errors import InputError
 from tuner.rundir import layout
+from tuner.rundir.layout import read_budget
 from tuner.space.loading import load_spec
 
 

@@ -9,7 +9,6 @@ deadline (``TimedOracle``) and the tuner stops a running trial at the end of its
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,22 +58,14 @@ class TimeBudget:
 
 def start_session(run_dir: Path, limit: float | None) -> TimeBudget:
     """The budget of a session starting now, after what earlier sessions of the run spent; recorded at once."""
-    budget = TimeBudget(run_dir, limit, float(read_budget(run_dir).get("spent", 0.0)), time.time())
+    budget = TimeBudget(run_dir, limit, float(layout.read_budget(run_dir).get("spent", 0.0)), time.time())
     budget.record()
     return budget
 
 
-def read_budget(run_dir: Path) -> dict[str, Any]:
-    """What ``budget.json`` holds, or nothing for a run made before budgets (or never started)."""
-    try:
-        return json.loads(layout.budget_file(run_dir).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-
-
 def read_deadline(run_dir: Path) -> float | None:
     """The current session's deadline, as a worker sees it."""
-    deadline = read_budget(run_dir).get("deadline")
+    deadline = layout.read_budget(run_dir).get("deadline")
     return None if deadline is None else float(deadline)
 
 

@@ -109,7 +109,7 @@ def load_run(run_dir: Path) -> Run:
         },
         wall_seconds=round(max(ends) - min(starts), 3) if starts and ends else None,
         per_class=load_per_class(run_dir),
-        budget=_read_budget(run_dir),
+        budget=layout.read_budget(run_dir),
         timeline=sorted(
             (
                 (str(run["trial_id"]), str(run.get("worker", "")), float(run["started"]), float(run["finished"]))
@@ -119,14 +119,6 @@ def load_run(run_dir: Path) -> Run:
             key=lambda run: run[2],
         ),
     )
-
-
-def _read_budget(run_dir: Path) -> dict[str, Any]:
-    """The search's time budget record, or nothing for a run made before budgets."""
-    try:
-        return _read_json(layout.budget_file(run_dir))
-    except FileNotFoundError:
-        return {}
 
 
 def _with_test_metrics(frame: pd.DataFrame, run_dir: Path) -> pd.DataFrame:

@@ -17,7 +17,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 RUN_FILE = "run.json"
 SPACE_FILE = "space.yaml"
@@ -60,3 +62,12 @@ def budget_file(run_dir: Path) -> Path:
 def tensorboard_dir(run_dir: Path) -> Path:
     """Where TensorBoard's logs of a run go, one folder per trial."""
     return run_dir / TENSORBOARD_DIR
+
+
+def read_budget(run_dir: Path) -> dict[str, Any]:
+    """What ``budget.json`` holds (the search reads its deadline, the reports whether it stopped on time), or
+    nothing for a run made before budgets or never started."""
+    try:
+        return json.loads(budget_file(run_dir).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
