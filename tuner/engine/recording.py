@@ -70,7 +70,7 @@ class RecordingTuner(TunerHooks):
                 model = super().build_trial_model(hp)
         except Exception as error:
             raise keras_tuner.errors.FailedTrialError(f"the model cannot be built: {failure_reason(error)}") from None
-        self.built_params = int(model.count_params())  # recorded even when max_model_size refuses the model
+        self.built_params = int(model.count_params())  # the history's; kept even when max_model_size refuses it
         return model
 
     def build_and_fit(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
@@ -102,7 +102,7 @@ class RecordingTuner(TunerHooks):
                     "trial_id": trial.trial_id,
                     "restart": self.restart,
                     "epochs": recorder.epochs,
-                    "params": recorder.params or self.built_params,
+                    "params": self.built_params,
                     **measured,
                     "input_shape": list(self.hypermodel.input_shape),
                     "num_classes": self.hypermodel.num_classes,
@@ -153,11 +153,7 @@ class EpochRecorder(keras.callbacks.Callback):
     def __init__(self) -> None:
         super().__init__()
         self.epochs: list[dict[str, float]] = []
-        self.params: int | None = None
         self._started = 0.0
-
-    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self.params = int(self.model.count_params())
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._started = time.perf_counter()
