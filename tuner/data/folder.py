@@ -207,15 +207,11 @@ class _RowFile:
     1.5-10x as long as writing the row. Linux keeps one page cache for both, so the map sees the rows at once.
     """
 
-    def __init__(self, filename: str, offset: int, row_bytes: int) -> None:
-        self.handle = os.open(filename, os.O_WRONLY)
-        self.offset = offset
-        self.row_bytes = row_bytes
-
-    @classmethod
-    def of(cls, images: np.memmap) -> _RowFile:
+    def __init__(self, images: np.memmap) -> None:
         assert images.filename is not None
-        return cls(images.filename, images.offset, images[0].nbytes if len(images) else 0)
+        self.handle = os.open(images.filename, os.O_WRONLY)
+        self.offset = images.offset
+        self.row_bytes = images[0].nbytes
 
     def __setitem__(self, row: int, pixels: np.ndarray) -> None:
         data = memoryview(np.ascontiguousarray(pixels, dtype=np.uint8)).cast("B")
@@ -235,19 +231,21 @@ def _decode_rows(
     image_size: tuple[int, int],
     color_mode: str,
     on_bad_image: Literal["skip", "error"],
-    stop: threading.Event | None = None,
+    stop: threading.Event,
 ) -> list[int]:
-    """Decode ``files`` into ``images`` from row ``start`` on; the rows of bad images (zeroed) when skipping."""
+    """Decode ``files`` into ``images`` from row ``start`` on; the rows of bad images (zeroed) when skipping.
+
+    The first bad image under "error" sets ``stop``, which every other thread checks between images.
+    """
     bad = []
     for row, file in enumerate(files, start):
-        if stop is not None and stop.is_set():
+        if stop.is_set():
             break
         try:
             images[row] = decode_image(file, image_size, color_mode)
         except BadImageError:
             if on_bad_image == "error":
-                if stop is not None:
-                    stop.set()
+                stop.set()
                 raise
             images[row] = np.zeros((*image_size, 1 if color_mode == "grayscale" else 3), dtype=np.uint8)
             bad.append(row)
@@ -265,7 +263,7 @@ def _decode_in_threads(
     """Decode in ``workers`` threads, chunk by chunk; the first bad image stops them when it is an error."""
     stop = threading.Event()
     skipped: list[int] = []
-    rows = _RowFile.of(images) if isinstance(images, np.memmap) and len(images) else images
+    rows = _RowFile(images) if isinstance(images, np.memmap) and len(images) else images
     with ThreadPoolExecutor(max_workers=workers) as pool:
         tasks = [
             pool.submit(
@@ -290,7 +288,7 @@ def _decode_in_threads(
 def read_one(listing: Listing, image_size: tuple[int, int], color_mode: str) -> tuple[int, int, int]:
     """The (H, W, C) a model gets, from decoding the first file only: what ``tuner validate`` can afford."""
     try:
-        height, width, channels = decode_image(listing.paths()[0], image_size, color_mode).shape
+        height, width, channels = decode_image(listing.root / listing.names[0], image_size, color_mode).shape
     except BadImageError as error:
         raise InputError(str(error), key="data.path") from None
     return height, width, channels
