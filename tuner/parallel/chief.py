@@ -108,6 +108,9 @@ class OracleServer:
         reported = set(self.oracle.end_order)
         unwritten, written_at = False, time.monotonic()
         try:
+            # The failure streak changes only when a trial ends (it reads histories): checked then, and once
+            # here for a run resumed with its streak already at the limit.
+            stop_if_failing(self.oracle, run_dir)
             while True:
                 ended = self.oracle.run_locked(_ended_since, self.oracle, seen)
                 seen += len(ended)
@@ -116,7 +119,8 @@ class OracleServer:
                 if unwritten and time.monotonic() - written_at >= REPORT_SECONDS:
                     _write_reports(self.oracle, run_dir, live=True)
                     unwritten, written_at = False, time.monotonic()
-                stop_if_failing(self.oracle, run_dir)
+                if ended:
+                    stop_if_failing(self.oracle, run_dir)
                 if self.done():
                     return  # the caller writes the final reports
                 stop()
