@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ from tuner.data.folder import decode_folder, list_folder
 LOAD = """
 import sys, time
 from pathlib import Path
+from typing import Any
 import numpy as np
 from tuner.data.cache import load_or_build
 from tuner.data.folder import decode_folder, list_folder
@@ -82,6 +84,18 @@ def run_load(folder: Path, counter: Path, out: Path) -> np.ndarray:
 def write_bmp(path: Path, value: int) -> None:
     """An 8x8 RGB bitmap of one value: every such file has the same size in bytes."""
     Image.fromarray(np.full((8, 8, 3), value, dtype=np.uint8)).save(path)
+
+
+def assert_only_the_lock_is_left(folder: Path) -> None:
+    """Nothing of a failed build stays in the cache folder but the key's lock file."""
+    assert [path.name for path in folder.iterdir()] == [f"{fingerprint_key({'n': 1})}.lock"]
+
+
+def printed_by(script: str) -> Any:
+    """What a script run in a fresh interpreter printed as JSON; it must exit 0."""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
 def test_cache_root_follows_the_environment(monkeypatch, tmp_path):
@@ -236,7 +250,7 @@ def test_a_builder_error_propagates_and_leaves_no_temporary(cache):
 
     with pytest.raises(RuntimeError, match="builder failed"):
         load_or_build({"n": 1}, build, warn=pytest.fail)
-    assert [path.name for path in cache.iterdir()] == [f"{fingerprint_key({'n': 1})}.lock"]
+    assert_only_the_lock_is_left(cache)
 
 
 def test_a_cache_folder_that_cannot_be_made_warns_once_and_decodes_in_memory(tmp_path, monkeypatch):
@@ -291,14 +305,12 @@ print(json.dumps({"warnings": warnings, "memmap": isinstance(stored.arrays["valu
 
 
 def test_no_room_for_an_array_warns_once_and_leaves_no_partial_file(cache):
-    done = subprocess.run([sys.executable, "-c", LIMITED], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {
+    assert printed_by(LIMITED) == {
         "warnings": [f"cannot write the image cache at {cache} (File too large); decoding in memory"],
         "memmap": False,
         "all nine": True,
     }
-    assert [path.name for path in cache.iterdir()] == [f"{fingerprint_key({'n': 1})}.lock"]
+    assert_only_the_lock_is_left(cache)
 
 
 # An entry whose meta.json cannot be written: the caller already has its arrays when the writer thread fails.
@@ -321,13 +333,11 @@ print(json.dumps({"warnings": warnings, "all nine": bool((stored.arrays["values"
 
 
 def test_an_entry_that_cannot_be_committed_warns_and_leaves_the_arrays_and_no_temporary(cache):
-    done = subprocess.run([sys.executable, "-c", UNWRITABLE_META], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {
+    assert printed_by(UNWRITABLE_META) == {
         "warnings": [f"cannot write the image cache at {cache} (File too large); the next run decodes again"],
         "all nine": True,
     }
-    assert [path.name for path in cache.iterdir()] == [f"{fingerprint_key({'n': 1})}.lock"]
+    assert_only_the_lock_is_left(cache)
 
 
 # Builds an entry and leaves at once with os._exit, as ``tuner`` does once TensorFlow is loaded.
@@ -367,7 +377,7 @@ def test_a_full_disk_warns_once_and_leaves_no_partial_file(tmp_path, monkeypatch
     stored = load_or_build({"n": 1}, counting_builder(tmp_path / "counter", shape=(larger,)), warn=warnings.append)
     assert warnings == [f"cannot write the image cache at {root} (No space left on device); decoding in memory"]
     assert not isinstance(stored.arrays["values"], np.memmap)
-    assert [path.name for path in root.iterdir()] == [f"{fingerprint_key({'n': 1})}.lock"]
+    assert_only_the_lock_is_left(root)
 
 
 def test_a_disabled_cache_writes_nothing(cache, tmp_path):
