@@ -19,10 +19,18 @@ def failure_reason(error: BaseException) -> str:
     """One line saying why a trial failed; keras-tuner would keep a whole traceback."""
     if isinstance(error, FailedTrialError):
         return str(error)
-    text = (str(error).strip().splitlines() or [""])[0]
-    if isinstance(error, (tf.errors.ResourceExhaustedError, MemoryError)):
+    lines = str(error).strip().splitlines() or [""]
+    text = lines[0]
+    if is_out_of_memory(error):
+        # TensorFlow's first line is "Graph execution error:"; the line that says what did not fit is further down.
+        text = next((line.split(" on /job:")[0] for line in lines if line.startswith("OOM when allocating")), text)
         return f"out of memory: {text}".rstrip(": ")
     return f"{type(error).__name__}: {text}".rstrip(": ")
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """Whether training ran out of memory: worth one more try with a smaller batch."""
+    return isinstance(error, (tf.errors.ResourceExhaustedError, MemoryError))
 
 
 def check_finite(epochs: Sequence[dict[str, float]]) -> None:

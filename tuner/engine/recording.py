@@ -6,6 +6,7 @@ reports, the restarts' spread and ``tuner export`` read.
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import keras_tuner
 
 from tuner.compat.keras_tuner import SaveBestEpoch, TunerHooks, is_worker, oversized_params
 from tuner.engine.budget import StopOnTime, read_deadline
-from tuner.engine.failures import check_finite, failure_reason, stop_if_failing
+from tuner.engine.failures import check_finite, failure_reason, is_out_of_memory, stop_if_failing
 from tuner.engine.interrupt import StopOnCtrlC
 from tuner.engine.listener import Listener
 from tuner.engine.quiet import optimizer_state_left_behind
@@ -35,11 +36,15 @@ class RecordingTuner(TunerHooks):
         self.restart = 0
         self.last_results: Any = None
         self.built_params: int | None = None
+        self.retried_batch_size: int | None = None
+        self.out_of_memory_at: list[int] = []
         self.ctrl_c = StopOnCtrlC()
         super().__init__(*args, **kwargs)
 
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         self.restart = 0
+        self.retried_batch_size = None
+        self.out_of_memory_at = []
         return super().run_trial(trial, *args, **kwargs)
 
     def pre_create_trial(self) -> None:
@@ -56,11 +61,11 @@ class RecordingTuner(TunerHooks):
         except Exception as error:
             trial.status = keras_tuner.engine.trial.TrialStatus.FAILED
             params = oversized_params(error)
-            trial.message = (
-                failure_reason(error)
-                if params is None
-                else f"skipped: {params:,} parameters, over search.max_params {self.max_model_size:,}"
-            )
+            trial.message = failure_reason(error)
+            if params is not None:
+                trial.message = f"skipped: {params:,} parameters, over search.max_params {self.max_model_size:,}"
+            elif len(self.out_of_memory_at) > 1:
+                trial.message += f" (at batch size {self.out_of_memory_at[0]}, then {self.out_of_memory_at[1]})"
 
     def build_trial_model(self, hp: keras_tuner.HyperParameters) -> keras.Model:
         # keras-tuner clears the Keras session just before this call, which also drops the seed.
@@ -78,21 +83,60 @@ class RecordingTuner(TunerHooks):
         if self.restart and deadline is not None and time.time() >= deadline:
             # Out of time before this restart: keras-tuner averages what it is given, so it gets the last one again.
             return self.last_results
+        try:
+            results, epochs = self.fit_within_memory(trial, deadline, *args, **kwargs)
+        finally:
+            self.restart += 1
+        check_finite(epochs)
+        self.last_results = results
+        return results
+
+    def fit_within_memory(self, trial: Any, deadline: float | None, *args: Any, **kwargs: Any) -> Any:
+        """Train one restart; one that runs out of memory is trained again, from scratch, at half the batch size.
+
+        The smaller batch then holds for the trial's later restarts too.
+        """
+        batch_size = self.retried_batch_size or trial.hyperparameters.get("batch_size")
+        try:
+            return self.fit_and_record(trial, deadline, batch_size, *args, **kwargs)
+        except Exception as error:
+            if self.retried_batch_size or batch_size < 2 or not is_out_of_memory(error):
+                raise
+        self.retried_batch_size = batch_size // 2
+        gc.collect()  # the first try's tensors, before the second allocates its own
+        return self.fit_and_record(trial, deadline, self.retried_batch_size, *args, **kwargs)
+
+    def fit_and_record(
+        self, trial: Any, deadline: float | None, batch_size: int, *args: Any, **kwargs: Any
+    ) -> tuple[Any, list[dict[str, float]]]:
+        """Build and train one restart at ``batch_size`` and write its history; returns the results and epochs."""
         recorder = EpochRecorder()
         self.built_params = None
         on_time = StopOnTime(deadline)
+        savers = [c for c in kwargs.get("callbacks", []) if isinstance(c, SaveBestEpoch)]
+        best_before = [saver.best_value for saver in savers]
         callbacks = [BestEpochInMemory(c) if isinstance(c, SaveBestEpoch) else c for c in kwargs.get("callbacks", [])]
-        kwargs["callbacks"] = [*callbacks, recorder, self.ctrl_c, on_time]
         started = time.time()
         oversized = False
         measured: dict[str, Any] = {}
         try:
-            results = super().build_and_fit(trial, *args, **kwargs)
+            results = super().build_and_fit(
+                trial,
+                *args,
+                **{**kwargs, "callbacks": [*callbacks, recorder, self.ctrl_c, on_time]},
+                batch_size=batch_size,
+            )
             if not self.restart:  # one model is as costly as another of the same trial
                 saved = next((Path(c.saver.filepath) for c in callbacks if isinstance(c, BestEpochInMemory)), None)
                 measured = costs(recorder.model, saved, time.time() - started)
         except keras_tuner.errors.FailedTrialError as error:
             oversized = oversized_params(error) is not None
+            raise
+        except Exception as error:
+            if is_out_of_memory(error):  # a try at a smaller batch starts from what the trial had before this one
+                self.out_of_memory_at.append(batch_size)
+                for saver, best in zip(savers, best_before, strict=True):
+                    saver.best_value = best
             raise
         finally:
             # The model's size and shapes let reports show it and ``tuner export`` rebuild it without the data.
@@ -114,12 +158,11 @@ class RecordingTuner(TunerHooks):
                     "stopped_on_time": on_time.stopped,
                     # keras-tuner can only mark such a trial failed; reports and the failure streak read this.
                     "skipped": oversized,
+                    "batch_size": batch_size,
+                    "out_of_memory_at": list(self.out_of_memory_at),  # the batch sizes that did not fit
                 },
             )
-            self.restart += 1
-        check_finite(recorder.epochs)
-        self.last_results = results
-        return results
+        return results, recorder.epochs
 
     def on_trial_end(self, trial: Any) -> None:
         super().on_trial_end(trial)

@@ -29,9 +29,10 @@ def check_replay(tuner: Any, ranked: pd.DataFrame, run_dir: Path, *fit_args: Any
     if completed.empty:
         raise NotReproducibleError(f"cannot check reproducibility: no trial in {run_dir} completed")
     trial = tuner.oracle.get_trial(str(completed.iloc[0]["trial"]))
-    recorded = json.loads(layout.history_file(run_dir, trial.trial_id, 0).read_text(encoding="utf-8"))["epochs"]
-    replayed = tuner.replay(trial, *fit_args, **fit_kwargs)
-    difference = first_difference(recorded, replayed)
+    history = json.loads(layout.history_file(run_dir, trial.trial_id, 0).read_text(encoding="utf-8"))
+    # At the batch size it trained with: smaller than its own after running out of memory.
+    replayed = tuner.replay(trial, *fit_args, batch_size=history.get("batch_size"), **fit_kwargs)
+    difference = first_difference(history["epochs"], replayed)
     if difference:
         raise NotReproducibleError(f"not reproducible: trial {trial.trial_id} trained again {difference}")
 

@@ -57,9 +57,13 @@ class CNNHyperModel(keras_tuner.HyperModel):
         x: Subset,
         validation_data: Subset,
         callbacks: list[keras.callbacks.Callback] | None = None,
+        batch_size: int | None = None,
         **kwargs: Any,
     ) -> keras.callbacks.History:
-        """Train on the ``x`` rows with the trial's batch size and epochs (Hyperband passes its own epochs)."""
+        """Train on the ``x`` rows with the trial's batch size and epochs (Hyperband passes its own epochs).
+
+        ``batch_size`` overrides the trial's, for a retry after running out of memory.
+        """
         objective = self.spec.search.objective
         extra: list[keras.callbacks.Callback] = [keras.callbacks.TerminateOnNaN()]
         if self.spec.training.early_stopping:
@@ -71,16 +75,18 @@ class CNNHyperModel(keras_tuner.HyperModel):
         kwargs.setdefault("epochs", hp.get("epochs"))
         with custom_gradients_released():
             return model.fit(
-                self.batches(hp, x, shuffle=True),
-                validation_data=self.batches(hp, validation_data, shuffle=False),
+                self.batches(hp, x, shuffle=True, batch_size=batch_size),
+                validation_data=self.batches(hp, validation_data, shuffle=False, batch_size=batch_size),
                 callbacks=[*(callbacks or []), *extra],
                 shuffle=False,  # the pipeline shuffles
                 **kwargs,
             )
 
-    def batches(self, hp: keras_tuner.HyperParameters, rows: Subset, shuffle: bool) -> Any:
-        """The rows as the trial's loss wants them, in its batch size, weighted when classes are."""
+    def batches(
+        self, hp: keras_tuner.HyperParameters, rows: Subset, shuffle: bool, batch_size: int | None = None
+    ) -> Any:
+        """The rows as the trial's loss wants them, in its batch size (or ``batch_size``), weighted when classes are."""
         loss = task.resolve_loss(hp.get("loss"), self.num_classes)
         labels = rows.labels
         weights = None if self.class_weights is None else self.class_weights[labels]
-        return batches(rows, task.targets(labels, loss), hp.get("batch_size"), shuffle, weights)
+        return batches(rows, task.targets(labels, loss), batch_size or hp.get("batch_size"), shuffle, weights)

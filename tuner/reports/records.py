@@ -213,9 +213,8 @@ def _row(record: dict[str, Any], restarts: list[dict[str, Any]], objective: str,
         "params": next((restart["params"] for restart in restarts if restart.get("params")), None),
         **{cost: next((r[cost] for r in restarts if r.get(cost) is not None), None) for cost in COSTS},
     }
-    if status == "completed" and not row["message"] and any(restart.get("stopped_on_time") for restart in restarts):
-        trained = [len(restart["epochs"]) for restart in restarts]
-        row["message"] = f"stopped on time (epochs trained: {', '.join(map(str, trained))})"
+    if status == "completed" and not row["message"]:
+        row["message"] = "; ".join(_notes(restarts))
     if status in ("failed", "skipped"):
         row.update(objective=None, objective_std=None, objective_best=None)
     if status == "skipped":  # a worker's message does not reach the chief through keras-tuner's gRPC
@@ -231,6 +230,18 @@ def _row(record: dict[str, Any], restarts: list[dict[str, Any]], objective: str,
     values_of = record.get("hyperparameters", {}).get("values", {})
     row.update({f"{HP_PREFIX}{key}": value for key, value in values_of.items() if not key.startswith("tuner/")})
     return row
+
+
+def _notes(restarts: list[dict[str, Any]]) -> list[str]:
+    """What a completed trial's restarts did differently from what was asked: stopped early, or a smaller batch."""
+    notes = []
+    if any(restart.get("stopped_on_time") for restart in restarts):
+        trained = [len(restart["epochs"]) for restart in restarts]
+        notes.append(f"stopped on time (epochs trained: {', '.join(map(str, trained))})")
+    too_big = next((restart["out_of_memory_at"] for restart in restarts if restart.get("out_of_memory_at")), None)
+    if too_big:
+        notes.append(f"trained at batch size {restarts[-1]['batch_size']}: out of memory at {too_big[0]}")
+    return notes
 
 
 def _number(value: Any) -> float | None:
