@@ -26,6 +26,7 @@ SPEC_MODELS: tuple[type[BaseModel], ...] = (
     schema.ModelSpec,
     schema.OptimizerSpec,
     schema.TrainingSpec,
+    schema.AugmentationSpec,
     schema.SearchSpec,
     schema.Objective,
     schema.Choice,

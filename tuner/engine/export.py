@@ -20,7 +20,7 @@ import yaml
 
 from tuner.errors import InputError
 from tuner.model.builder import build_model, make_optimizer
-from tuner.model.space import HP_NAMES
+from tuner.model.space import HP_NAMES, OPTIONAL_HP_NAMES
 from tuner.model.task import compile_arguments, resolve_loss
 from tuner.reports.ranking import rank
 from tuner.reports.records import load_run
@@ -100,7 +100,10 @@ def trained_model(run_dir: Path, trial_id: str, values: dict[str, Any], recorded
     weights = layout.project_dir(run_dir) / f"trial_{trial_id}" / CHECKPOINT_FILE
     if not weights.exists():
         raise InputError(f"{run_dir}: trial {trial_id} has no checkpoint ({weights} is missing)")
-    model = build_model(values, recorded.input_shape, len(recorded.class_names), pixel_scale=recorded.pixel_scale)
+    # Without the augmentation: it only acts while training, and it holds no weights.
+    model = build_model(
+        values, recorded.input_shape, len(recorded.class_names), pixel_scale=recorded.pixel_scale, augment=False
+    )
     # The checkpoint holds the optimiser's state too; building it first lets that load instead of being skipped.
     model.optimizer.build(model.trainable_variables)
     model.load_weights(weights)
@@ -120,7 +123,8 @@ def raw_pixel_model(model: keras.Model, recorded: RecordedTask, values: dict[str
     loss = resolve_loss(values["loss"], len(recorded.class_names))
     # Compiled as the search compiled the trial, so the saved model evaluates and trains on; the optimiser is
     # built before saving, so loading restores it without Keras' note that its state was skipped.
-    wrapped.compile(optimizer=make_optimizer(values), **compile_arguments(loss))
+    arguments = compile_arguments(loss, values.get("label_smoothing", 0.0), len(recorded.class_names))
+    wrapped.compile(optimizer=make_optimizer(values), **arguments)
     wrapped.optimizer.build(wrapped.trainable_variables)
     return wrapped
 
@@ -140,15 +144,20 @@ def fixed_space(
     fixed["data"] = {key: value for key, value in space["data"].items() if value != defaults.get(key)}
     # The classes in label order: ``tuner predict`` names its answers with them, retraining keeps the order.
     fixed["data"]["class_names"] = list(class_names)
-    for dotted, short in HP_NAMES.items():
+    for dotted, short in {**HP_NAMES, **OPTIONAL_HP_NAMES}.items():
         section, key = dotted.split(".")
-        fixed[section][key] = values[short]
-    filters = [values[f"filters_{index}"] for index in range(values["conv_blocks"])]
-    fixed["model"]["filters"] = filters[0] if len(set(filters)) == 1 else filters
-    if "momentum" in values:
-        fixed["optimizer"]["momentum"] = values["momentum"]
+        if short in values:
+            fixed.setdefault(section, {})[key] = values[short]
+    if "filters_growth" in values:
+        fixed["model"].update(filters=values["filters_0"], filters_growth=values["filters_growth"])
     else:
-        fixed["optimizer"].pop("momentum", None)
+        filters = [values[f"filters_{index}"] for index in range(values["conv_blocks"])]
+        fixed["model"]["filters"] = filters[0] if len(set(filters)) == 1 else filters
+    for name in ("momentum", "weight_decay"):  # conditional on the optimiser: gone when the trial's has none
+        if name in values:
+            fixed["optimizer"][name] = values[name]
+        else:
+            fixed["optimizer"].pop(name, None)
     # Hyperband trains a trial for ``tuner/epochs`` in all, not for the maximum it declares as ``epochs``.
     fixed["training"]["epochs"] = values.get("tuner/epochs", values["epochs"])
     fixed["search"].update(algorithm="random", max_trials=1)

@@ -13,6 +13,7 @@ from tuner.data.dataset import Subset
 from tuner.model import task
 from tuner.model.batches import batches
 from tuner.model.builder import build_model
+from tuner.model.schedule import schedule_callback
 from tuner.model.space import declare_space
 from tuner.space.schema import Spec
 
@@ -72,6 +73,9 @@ class CNNHyperModel(keras_tuner.HyperModel):
                     monitor=objective.name, mode=objective.direction, patience=self.spec.training.early_stopping
                 )
             )
+        schedule = schedule_callback(hp.values)
+        if schedule is not None:
+            extra.append(schedule)
         kwargs.setdefault("epochs", hp.get("epochs"))
         with custom_gradients_released():
             return model.fit(

@@ -12,7 +12,7 @@ from typing import Any
 import keras_tuner
 
 from tuner.errors import InputError
-from tuner.space.schema import MOMENTUM_OPTIMIZERS, Choice, Range, Spec, options
+from tuner.space.schema import DECAYING_OPTIMIZERS, MOMENTUM_OPTIMIZERS, Choice, Range, Spec, options
 
 # Short hyperparameter names, as they appear in keras-tuner's records and in reports.
 HP_NAMES: dict[str, str] = {
@@ -27,6 +27,37 @@ HP_NAMES: dict[str, str] = {
     "training.epochs": "epochs",
     "training.batch_size": "batch_size",
     "training.loss": "loss",
+}
+# Keys declared only when a space sets them: at their defaults they add no hyperparameter, so a space
+# written before them keeps its trials, seeds and losses.
+OPTIONAL_HP_NAMES: dict[str, str] = {
+    "model.convs_per_block": "convs_per_block",
+    "model.residual": "residual",
+    "model.activation": "activation",
+    "model.head": "head",
+    "optimizer.schedule": "schedule",
+    "optimizer.warmup_epochs": "warmup_epochs",
+    "training.label_smoothing": "label_smoothing",
+    "augmentation.flip": "flip",
+    "augmentation.rotation": "rotation",
+    "augmentation.translation": "translation",
+    "augmentation.zoom": "zoom",
+    "augmentation.contrast": "contrast",
+}
+# What the builder assumes for a key the space left out.
+DEFAULTS: dict[str, Any] = {
+    "convs_per_block": 1,
+    "residual": False,
+    "activation": "relu",
+    "head": "flatten",
+    "schedule": "constant",
+    "warmup_epochs": 0,
+    "label_smoothing": 0.0,
+    "flip": "none",
+    "rotation": 0.0,
+    "translation": 0.0,
+    "zoom": 0.0,
+    "contrast": 0.0,
 }
 
 
@@ -50,13 +81,20 @@ def range_values(value: Any) -> list[Any]:
 def declare_space(hp: keras_tuner.HyperParameters, spec: Spec) -> dict[str, Any]:
     """Register the whole space on ``hp`` and return the values of the active hyperparameters.
 
-    Per-block filters and momentum are conditional: ``filters_i`` exists only when there are more
-    than ``i`` blocks, ``momentum`` only for optimisers that use it.
+    Per-block filters, momentum and weight decay are conditional: ``filters_i`` exists only when there are
+    more than ``i`` blocks, ``momentum`` and ``weight_decay`` only for optimisers that have them.
     """
     values = {short: declare(hp, short, _setting(spec, key)) for key, short in HP_NAMES.items()}
+    for key, short in OPTIONAL_HP_NAMES.items():
+        if not _is_default(spec, key):
+            values[short] = declare(hp, short, _setting(spec, key))
     blocks = values["conv_blocks"]
     depths = range_values(spec.model.conv_blocks)
-    for index in range(max(depths)):
+    # With a growth rule only the first block's filters are drawn; the others follow from it.
+    drawn = 1 if spec.model.filters_growth is not None else max(depths)
+    if spec.model.filters_growth is not None:
+        values["filters_growth"] = declare(hp, "filters_growth", spec.model.filters_growth)
+    for index in range(drawn):
         deeper = [depth for depth in depths if depth > index]
         if len(deeper) == len(depths):
             value = declare(hp, f"filters_{index}", block_filters(spec, index))
@@ -65,16 +103,30 @@ def declare_space(hp: keras_tuner.HyperParameters, spec: Spec) -> dict[str, Any]
                 value = declare(hp, f"filters_{index}", block_filters(spec, index))
         if index < blocks:
             values[f"filters_{index}"] = value
-    names = options(spec.optimizer.name)
-    users = [name for name in names if name in MOMENTUM_OPTIMIZERS]
-    if users and len(users) == len(names):
-        values["momentum"] = declare(hp, "momentum", spec.optimizer.momentum)
-    elif users:
-        with hp.conditional_scope("optimizer", users):
-            momentum = declare(hp, "momentum", spec.optimizer.momentum)
-        if values["optimizer"] in users:
-            values["momentum"] = momentum
+    _declare_for_optimizers(hp, spec, values, "momentum", spec.optimizer.momentum, MOMENTUM_OPTIMIZERS)
+    if spec.optimizer.weight_decay is not None:
+        _declare_for_optimizers(hp, spec, values, "weight_decay", spec.optimizer.weight_decay, DECAYING_OPTIMIZERS)
     return values
+
+
+def _declare_for_optimizers(
+    hp: keras_tuner.HyperParameters,
+    spec: Spec,
+    values: dict[str, Any],
+    name: str,
+    setting: Any,
+    users: tuple[str, ...],
+) -> None:
+    """Declare a setting only some optimisers have, conditional on the optimiser where the space has others too."""
+    names = options(spec.optimizer.name)
+    using = [optimizer for optimizer in names if optimizer in users]
+    if using and len(using) == len(names):
+        values[name] = declare(hp, name, setting)
+    elif using:
+        with hp.conditional_scope("optimizer", using):
+            value = declare(hp, name, setting)
+        if values["optimizer"] in using:
+            values[name] = value
 
 
 def declared_space(spec: Spec) -> keras_tuner.HyperParameters:
@@ -88,6 +140,11 @@ def block_filters(spec: Spec, index: int) -> Any:
     """The filters setting of block ``index``: its own entry when given per block, else the shared one."""
     filters = spec.model.filters
     return filters[index] if isinstance(filters, list) else filters
+
+
+def _is_default(spec: Spec, dotted: str) -> bool:
+    section, key = dotted.split(".")
+    return _setting(spec, dotted) == type(getattr(spec, section)).model_fields[key].default
 
 
 def _setting(spec: Spec, dotted: str) -> Any:

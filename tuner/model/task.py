@@ -99,14 +99,18 @@ def class_weights(spec: DataSpec, data: Dataset) -> np.ndarray | None:
     return weights
 
 
-def compile_arguments(loss: str) -> dict[str, Any]:
+def compile_arguments(loss: str, label_smoothing: float = 0.0, num_classes: int = 2) -> dict[str, Any]:
     """``loss`` and ``metrics`` for ``model.compile``, passed by keyword (Keras 3 reorders positionals)."""
     import keras
 
+    if loss == MULTICLASS_LOSS and label_smoothing:
+        from tuner.model.losses import SmoothedSparseCrossentropy
+
+        return {"loss": SmoothedSparseCrossentropy(label_smoothing, num_classes), "metrics": ["accuracy"]}
     if loss == MULTICLASS_LOSS:
         return {"loss": keras.losses.SparseCategoricalCrossentropy(from_logits=True), "metrics": ["accuracy"]}
     losses = {
-        "binary_crossentropy": keras.losses.BinaryCrossentropy(from_logits=True),
+        "binary_crossentropy": keras.losses.BinaryCrossentropy(from_logits=True, label_smoothing=label_smoothing),
         "hinge": keras.losses.Hinge(),
         "squared_hinge": keras.losses.SquaredHinge(),
     }

@@ -46,6 +46,12 @@ LabelMode = Literal["auto", "binary", "multiclass"]
 Direction = Literal["min", "max"]
 Grouping = Literal["cross", "corner"]
 JitCompile = Literal["auto", True, False]
+Activation = Literal["relu", "gelu", "swish", "elu"]
+Head = Literal["flatten", "global_avg", "global_max"]
+Schedule = Literal["constant", "cosine", "exponential"]
+Flip = Literal["none", "horizontal", "vertical", "both"]
+DecayingOptimizer = Literal["adamw", "sgd"]
+HingeLoss = Literal["hinge", "squared_hinge"]
 
 MOMENTUM_OPTIMIZERS = get_args(MomentumOptimizer)
 OPTIMIZERS = get_args(Optimizer)
@@ -65,6 +71,12 @@ LABEL_MODES = get_args(LabelMode)
 DIRECTIONS = get_args(Direction)
 GROUPINGS = get_args(Grouping)
 JIT_COMPILE_MODES = get_args(JitCompile)
+ACTIVATIONS = get_args(Activation)
+HEADS = get_args(Head)
+SCHEDULES = get_args(Schedule)
+FLIPS = get_args(Flip)
+DECAYING_OPTIMIZERS = get_args(DecayingOptimizer)
+HINGE_LOSSES = get_args(HingeLoss)
 
 # Named aliases: the JSON Schema gets one definition per name (``Choice_PositiveInt_``), not pydantic's
 # rendering of the constraints.
@@ -73,6 +85,10 @@ NonNegativeInt = TypeAliasType("NonNegativeInt", Annotated[int, Field(ge=0)])
 Rate = TypeAliasType("Rate", Annotated[float, Field(ge=0.0, lt=1.0)])
 PositiveFloat = TypeAliasType("PositiveFloat", Annotated[float, Field(gt=0.0)])
 Momentum = TypeAliasType("Momentum", Annotated[float, Field(ge=0.0, lt=1.0)])
+NonNegativeFloat = TypeAliasType("NonNegativeFloat", Annotated[float, Field(ge=0.0)])
+Growth = TypeAliasType("Growth", Annotated[float, Field(ge=1.0, le=4.0)])
+Turn = TypeAliasType("Turn", Annotated[float, Field(ge=0.0, le=0.5)])
+Fraction = TypeAliasType("Fraction", Annotated[float, Field(ge=0.0, lt=1.0)])
 
 
 class Strict(BaseModel):
@@ -284,6 +300,35 @@ class ModelSpec(Strict):
         validate_default=True,
         description="Units of the dense layer before the readout; 0 = straight from the conv features to the readout.",
     )
+    convs_per_block: _tunable(PositiveInt, numeric=True) = Field(
+        default=1, description="Convolution layers in each block (a stage of the design notes), each with its own"
+        " batch norm and activation; pooling follows the block."
+    )
+    residual: _tunable(bool, numeric=False) = Field(
+        default=False,
+        description="A shortcut around each block, added before its last activation; a 1x1 convolution projects"
+        " it where the block changes the channel count.",
+    )
+    filters_growth: _tunable(Growth, numeric=True) | None = Field(
+        default=None,
+        description="Instead of drawing every block's filters: block i has the first block's filters times"
+        " growth ** i (in [1, 4]); a smaller space for deep networks.",
+    )
+    activation: _tunable(TypeAliasType("Activation", Activation), numeric=False) = Field(
+        default="relu", description="relu | gelu | swish | elu, after every convolution and the dense layer."
+    )
+    head: _tunable(TypeAliasType("Head", Head), numeric=False) = Field(
+        default="flatten",
+        description="flatten | global_avg | global_max: how the last feature map becomes the dense layer's input.",
+    )
+
+    @model_validator(mode="after")
+    def _growth_replaces_per_block_filters(self) -> ModelSpec:
+        if self.filters_growth is not None and isinstance(self.filters, list):
+            raise ValueError(
+                "filters_growth: derives every block's filters from the first; give filters one setting, not a list"
+            )
+        return self
 
 
 class OptimizerSpec(Strict):
@@ -304,6 +349,28 @@ class OptimizerSpec(Strict):
         validate_default=True,
         description="Only for sgd and rmsprop (a conditional hyperparameter), in [0, 1).",
     )
+
+    weight_decay: _tunable(NonNegativeFloat, numeric=True) | None = Field(
+        default=None,
+        description="Decoupled weight decay, for adamw and sgd only (a conditional hyperparameter);"
+        " unset, adamw keeps Keras' 0.004 and sgd has none.",
+    )
+    schedule: _tunable(TypeAliasType("Schedule", Schedule), numeric=False) = Field(
+        default="constant",
+        description="constant | cosine | exponential: the learning rate per epoch after the warm-up; cosine falls"
+        " towards 0 and exponential to 1/100 of it at the last epoch.",
+    )
+    warmup_epochs: _tunable(NonNegativeInt, numeric=True) = Field(
+        default=0, description="Epochs over which the learning rate rises linearly to its value first."
+    )
+
+    @model_validator(mode="after")
+    def _weight_decay_is_used(self) -> OptimizerSpec:
+        if self.weight_decay is not None and not set(options(self.name)) & set(DECAYING_OPTIMIZERS):
+            raise ValueError(
+                "weight_decay: only adamw and sgd decay weights here; remove it or add one of them to name"
+            )
+        return self
 
     @model_validator(mode="after")
     def _momentum_is_used(self) -> OptimizerSpec:
@@ -327,6 +394,10 @@ class TrainingSpec(Strict):
         description="auto | sparse_categorical_crossentropy | binary_crossentropy | hinge | squared_hinge;"
         " auto: binary_crossentropy for binary labels, sparse_categorical_crossentropy otherwise.",
     )
+    label_smoothing: _tunable(Rate, numeric=True) = Field(
+        default=0.0,
+        description="Cross-entropy losses only: the share of each target spread over all classes, in [0, 1).",
+    )
     early_stopping: NonNegativeInt = Field(default=3, description="Patience in epochs on the objective; 0 = off.")
     restarts: PositiveInt = Field(
         default=1, description="Train each configuration N times from different seeds; rank by the mean."
@@ -334,6 +405,26 @@ class TrainingSpec(Strict):
     mixed_precision: bool = Field(default=False, description="GPU: float16 compute with a float32 readout.")
     jit_compile: JitCompile = Field(
         default="auto", description="auto | true | false: XLA compilation (auto: Keras decides)."
+    )
+
+
+class AugmentationSpec(Strict):
+    """Random changes to the training images, inside the model: inactive when it predicts, and seeded."""
+
+    flip: _tunable(TypeAliasType("Flip", Flip), numeric=False) = Field(
+        default="none", description="none | horizontal | vertical | both: random mirroring."
+    )
+    rotation: _tunable(Turn, numeric=True) = Field(
+        default=0.0, description="Largest random rotation, as a share of a full turn, in [0, 0.5]."
+    )
+    translation: _tunable(Fraction, numeric=True) = Field(
+        default=0.0, description="Largest random shift, as a share of the height and width, in [0, 1)."
+    )
+    zoom: _tunable(Fraction, numeric=True) = Field(
+        default=0.0, description="Largest random zoom in or out, as a share of the size, in [0, 1)."
+    )
+    contrast: _tunable(Fraction, numeric=True) = Field(
+        default=0.0, description="Largest random contrast change, as a share, in [0, 1)."
     )
 
 
@@ -434,6 +525,9 @@ class Spec(Strict):
     model: ModelSpec = Field(default=ModelSpec(), description="The CNN family searched over.")
     optimizer: OptimizerSpec = Field(default=OptimizerSpec(), description="The optimiser and its settings.")
     training: TrainingSpec = Field(default=TrainingSpec(), description="Epochs, batches, loss and restarts per trial.")
+    augmentation: AugmentationSpec = Field(
+        default=AugmentationSpec(), description="Random changes to the training images; all off by default."
+    )
     search: SearchSpec = Field(
         default=SearchSpec(), description="The keras-tuner algorithm, its objective and its budget."
     )
@@ -471,6 +565,16 @@ class Spec(Strict):
         return self
 
     @model_validator(mode="after")
+    def _only_cross_entropy_is_smoothed(self) -> Spec:
+        hinges = set(options(self.training.loss)) & set(HINGE_LOSSES)
+        if hinges and _as_written(self.training.label_smoothing) != 0.0:
+            raise ValueError(
+                f"training.label_smoothing: {sorted(hinges)[0]} trains on ±1 targets, which have nothing to smooth;"
+                " remove label_smoothing or use a cross-entropy loss"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _loss_objective_needs_one_loss(self) -> Spec:
         if self.search.objective.name.endswith("loss") and not isinstance(self.training.loss, str):
             raise ValueError(
@@ -483,13 +587,3 @@ class Spec(Strict):
 def largest(value: Any) -> Any:
     """The largest value a fixed, choice or range key can take."""
     return value.max if isinstance(value, Range) else max(options(value))
-
-
-def tunables(spec: Spec) -> dict[str, Any]:
-    """Every tunable key of the spec by dotted name, in a stable order."""
-    found: dict[str, Any] = {}
-    for section in ("model", "optimizer", "training"):
-        part = getattr(spec, section)
-        for key in type(part).model_fields:
-            found[f"{section}.{key}"] = getattr(part, key)
-    return found
