@@ -147,7 +147,7 @@ def fixed_space(
     for dotted, short in {**HP_NAMES, **OPTIONAL_HP_NAMES}.items():
         section, key = dotted.split(".")
         if short in values:
-            fixed.setdefault(section, {})[key] = values[short]
+            fixed.setdefault(section, {})[key] = _as_declared(section, key, values[short])
     if "filters_growth" in values:
         fixed["model"].update(filters=values["filters_0"], filters_growth=values["filters_growth"])
     else:
@@ -163,3 +163,9 @@ def fixed_space(
     fixed["search"].update(algorithm="random", max_trials=1)
     Spec.model_validate(fixed)
     return fixed
+
+
+def _as_declared(section: str, key: str, value: Any) -> Any:
+    """A trial's value in the type its key declares: keras-tuner keeps a boolean choice's values as 0 and 1."""
+    default = Spec.model_fields[section].annotation.model_fields[key].default
+    return bool(value) if isinstance(default, bool) else value

@@ -23,6 +23,7 @@ from tuner.reports.per_class import PerClass, load_per_class
 from tuner.reports.trials import Direction, Trials
 from tuner.rundir import layout
 from tuner.rundir.format import check_readable
+from tuner.space.architecture import describe
 
 HP_PREFIX = "hp_"
 # keras-tuner's trial statuses, folded into the three a reader cares about (a fourth, skipped, comes from
@@ -37,7 +38,7 @@ STATUSES = {
 }
 LEADING = ("trial", "status", "message", "objective", "objective_std", "objective_best", "restarts")
 COSTS = ("macs", "latency_ms", "latency_batch_ms", "model_kb")  # of each trial's model, from its first restart
-TRAILING = ("best_epoch", "epochs_run", "seconds", "params", *COSTS)
+TRAILING = ("best_epoch", "epochs_run", "seconds", "architecture", "params", *COSTS)
 # Read off the clock, so they differ between two bit-identical runs; the Pareto front weighs latency.
 TIMED = ("seconds", "latency_ms", "latency_batch_ms", "pareto")
 
@@ -228,6 +229,7 @@ def _row(record: dict[str, Any], restarts: list[dict[str, Any]], objective: str,
             found = [best[metric] for best in scored if _finite(best.get(metric))]
             row[metric] = statistics.fmean(found) if found else None
     values_of = record.get("hyperparameters", {}).get("values", {})
+    row["architecture"] = describe(values_of) if "conv_blocks" in values_of else None
     row.update({f"{HP_PREFIX}{key}": value for key, value in values_of.items() if not key.startswith("tuner/")})
     return row
 

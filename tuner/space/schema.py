@@ -301,8 +301,9 @@ class ModelSpec(Strict):
         description="Units of the dense layer before the readout; 0 = straight from the conv features to the readout.",
     )
     convs_per_block: _tunable(PositiveInt, numeric=True) = Field(
-        default=1, description="Convolution layers in each block (a stage of the design notes), each with its own"
-        " batch norm and activation; pooling follows the block."
+        default=1,
+        description="Convolution layers in each block (a stage of the design notes), each with its own"
+        " batch norm and activation; pooling follows the block.",
     )
     residual: _tunable(bool, numeric=False) = Field(
         default=False,
