@@ -154,3 +154,15 @@ def test_a_space_with_every_new_key_searches_reruns_bit_identically_and_exports(
     model = keras.models.load_model(out / "best.keras")
     assert not any("augmentation" in layer.name for layer in model.layers[-1].layers)
     assert Spec.model_validate(exported).model.convs_per_block == values["convs_per_block"]
+
+
+def test_validate_lists_the_new_keys_and_builds_both_corners(tmp_path: Path):
+    write_digits_npz(tmp_path)
+    (tmp_path / "space.yaml").write_text(yaml.safe_dump(tiny_space(**FAMILY)), encoding="utf-8")
+    done = subprocess.run(
+        [tuner_executable(), "validate", "space.yaml"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    for name in ("convs_per_block", "residual", "filters_growth", "head", "weight_decay", "schedule", "flip"):
+        assert name in done.stdout
+    assert "ok: space.yaml is a valid space" in done.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,7 @@ def corner_values(spec: Spec, hp: Any, which: str) -> dict[str, Any]:
     return {
         name: value
         for name, value in values.items()
-        if not (name.startswith("filters_") and int(name.split("_")[1]) >= blocks)
+        if not (re.fullmatch(r"filters_\d+", name) and int(name.split("_")[1]) >= blocks)
     }
 
 
