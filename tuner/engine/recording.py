@@ -6,8 +6,11 @@ reports, the restarts' spread and ``tuner export`` read.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +62,8 @@ class RecordingTuner(TunerHooks):
         except keras_tuner.errors.FatalError:
             raise
         except Exception as error:
+            if files.refused(error):  # the disk's failure, not the trial's: the search stops, the trial reruns
+                raise
             trial.status = keras_tuner.engine.trial.TrialStatus.FAILED
             params = oversized_params(error)
             trial.message = failure_reason(error)
@@ -186,6 +191,21 @@ class RecordingTuner(TunerHooks):
         return recorder.epochs
 
 
+@contextlib.contextmanager
+def failed_file_freed_quietly() -> Iterator[None]:
+    """Drop what h5py prints when a file whose write failed is freed: the failure itself is raised, once.
+
+    h5py reports the failed write again from the file's destructor, which Python prints to stderr as
+    "Exception ignored in ..." with a traceback, under the one line the command ends with.
+    """
+    shown = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        yield
+    finally:
+        sys.unraisablehook = shown
+
+
 def _number(value: Any) -> float | None:
     return None if value is None or value != value else float(value)
 
@@ -233,7 +253,9 @@ class BestEpochInMemory(keras.callbacks.Callback):
             return
         for variable, value in zip(self._variables(), self.best, strict=True):
             variable.assign(value)
-        self.model.save_weights(self.saver.filepath)
+        # Atomic: Hyperband and the test-set scoring load it, so a full disk must not leave half of one.
+        with failed_file_freed_quietly():
+            files.save_atomic(Path(self.saver.filepath), self.model.save_weights)
 
     def _variables(self) -> list[Any]:
         return [*self.model.weights, *self.model.optimizer.variables]
