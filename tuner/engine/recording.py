@@ -6,11 +6,9 @@ reports, the restarts' spread and ``tuner export`` read.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -191,19 +189,25 @@ class RecordingTuner(TunerHooks):
         return recorder.epochs
 
 
-@contextlib.contextmanager
-def failed_file_freed_quietly() -> Iterator[None]:
-    """Drop what h5py prints when a file whose write failed is freed: the failure itself is raised, once.
+def save_checkpoint(model: keras.Model, path: Path) -> None:
+    """Save ``model``'s weights atomically; a failed write raises one plain OSError and prints nothing else.
 
-    h5py reports the failed write again from the file's destructor, which Python prints to stderr as
-    "Exception ignored in ..." with a traceback, under the one line the command ends with.
+    h5py's file objects report a failed write again when they are freed, through both of Python's hooks for
+    errors nobody can catch (a traceback, then "Exception ignored in ..."), under the one line the command ends
+    with. They are freed here, with the original error, while those hooks are silenced.
     """
-    shown = sys.unraisablehook
-    sys.unraisablehook = lambda unraisable: None
+    shown = sys.excepthook, sys.unraisablehook
+    sys.excepthook, sys.unraisablehook = (lambda *error: None), (lambda unraisable: None)
+    failure = None
     try:
-        yield
+        files.save_atomic(path, model.save_weights)
+    except OSError as error:
+        failure = OSError(error.errno, error.strerror or str(error).splitlines()[0], str(path))
     finally:
-        sys.unraisablehook = shown
+        gc.collect()  # the original error, its frames and the h5py objects they hold
+        sys.excepthook, sys.unraisablehook = shown
+    if failure is not None:
+        raise failure
 
 
 def _number(value: Any) -> float | None:
@@ -254,8 +258,7 @@ class BestEpochInMemory(keras.callbacks.Callback):
         for variable, value in zip(self._variables(), self.best, strict=True):
             variable.assign(value)
         # Atomic: Hyperband and the test-set scoring load it, so a full disk must not leave half of one.
-        with failed_file_freed_quietly():
-            files.save_atomic(Path(self.saver.filepath), self.model.save_weights)
+        save_checkpoint(self.model, Path(self.saver.filepath))
 
     def _variables(self) -> list[Any]:
         return [*self.model.weights, *self.model.optimizer.variables]
