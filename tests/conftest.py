@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import grp
 import os
+import pwd
+import shutil
+import stat
 import subprocess
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import tuner_executable, write_space
+from tests.helpers import User, tuner_executable, write_space
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -37,3 +42,70 @@ def run_tuner(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]
         )
 
     return run
+
+
+def _as_root(reason: str) -> None:
+    if os.geteuid() != 0:
+        pytest.skip(f"{reason} needs root (mount, useradd)")
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Mount a small tmpfs: ``tmpfs("1m")`` returns its folder; every mount is undone afterwards, even on failure."""
+    _as_root("a file system of its own")
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        folder = tmp_path / f"tmpfs{len(mounted)}"
+        folder.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True)
+        if done.returncode:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+        mounted.append(folder)
+        return folder
+
+    try:
+        yield mount
+    finally:
+        for folder in reversed(mounted):
+            subprocess.run(["umount", "--lazy", str(folder)], check=True)
+
+
+@pytest.fixture
+def users() -> Iterator[Callable[..., User]]:
+    """Create system users: ``users(group=None)``; with ``group``, they share it (created once). All are removed."""
+    _as_root("another user")
+    created: list[str] = []
+    groups: list[str] = []
+    prefix = f"tt{os.getpid() % 100000}"
+
+    def make(group: str | None = None) -> User:
+        if group is not None and group not in groups:
+            subprocess.run(["groupadd", "--system", group], check=True)
+            groups.append(group)
+        name = f"{prefix}u{len(created)}"
+        extra = ["--groups", group] if group else []
+        subprocess.run(["useradd", "--system", "--no-create-home", "--user-group", *extra, name], check=True)
+        created.append(name)
+        record = pwd.getpwnam(name)
+        return User(name, record.pw_uid, record.pw_gid, grp.getgrnam(group).gr_gid if group else None)
+
+    try:
+        yield make
+    finally:
+        for name in created:
+            subprocess.run(["userdel", name], check=False)
+            subprocess.run(["groupdel", name], check=False, capture_output=True)  # left when userdel kept it
+        for group in groups:
+            subprocess.run(["groupdel", group], check=False)
+
+
+@pytest.fixture
+def open_folder() -> Iterator[Path]:
+    """A folder other users can enter (pytest's tmp_path sits under a folder only its owner can), removed after."""
+    folder = Path(tempfile.mkdtemp(prefix="tuner-faults-"))
+    folder.chmod(stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
+import os
 import shutil
 import signal
+import site
+import stat
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 
 TINY_MODEL = """
@@ -167,3 +174,79 @@ def write_classes(root: Path, per_class: dict[str, int], suffix: str = ".png") -
         for number in range(count):
             write_image(root / name / f"{number:03d}{suffix}", size=(9, 7), seed=100 * index + number)
     return root
+
+
+@dataclass(frozen=True)
+class User:
+    """A user a test created, with its own group and, where given, a group it shares with others."""
+
+    name: str
+    uid: int
+    gid: int
+    shared_gid: int | None = None
+
+
+def become(user: User, umask: int = 0o022) -> Callable[[], None]:
+    """For ``preexec_fn``: run the child as ``user`` (its shared group first, where it has one) with ``umask``."""
+
+    def switch() -> None:
+        default_signals()
+        groups = [user.shared_gid] if user.shared_gid is not None else []
+        os.setgroups(groups)
+        os.setgid(groups[0] if groups else user.gid)
+        os.setuid(user.uid)
+        os.umask(umask)
+
+    return switch
+
+
+def _open_to_others(path: Path) -> bool:
+    """Whether a user outside root's groups can reach ``path``: every folder above it lets others through."""
+    return all(stat.S_IMODE(folder.stat().st_mode) & stat.S_IXOTH for folder in path.resolve().parents)
+
+
+def tuner_as_any_user() -> list[str]:
+    """The console script, or, where its interpreter sits in a folder only root enters (a pyenv under /root),
+    the system's Python of the same version with this environment's packages."""
+    if _open_to_others(Path(sys.executable)):
+        return [tuner_executable()]
+    system = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+    if not system.exists():
+        pytest.skip(f"{sys.executable} is in a folder other users cannot enter, and {system} is missing")
+    packages = next(path for path in site.getsitepackages() if path.endswith("site-packages"))
+    program = f"import site, sys; site.addsitedir({packages!r}); from tuner.cli.main import run; run()"
+    return [str(system), "-c", program]
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, str]]:
+    """Every file below ``folder``: its mode and a digest of its bytes, to show nothing was changed or lost."""
+    return {
+        str(path.relative_to(folder)): (path.stat().st_mode, hashlib.sha256(path.read_bytes()).hexdigest())
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def check_state_files(run_dir: Path) -> int:
+    """Every state file of a run reads whole (JSON, CSV, YAML, HDF5 checkpoints) and no temporary is left; returns
+    how many were read."""
+    import h5py
+
+    readers = {
+        ".json": lambda path: json.loads(path.read_text()),
+        ".csv": pd.read_csv,
+        ".yaml": lambda path: yaml.safe_load(path.read_text()),
+    }
+    checked = 0
+    for path in sorted(run_dir.rglob("*")):
+        assert ".tmp" not in path.name, f"a temporary was left: {path}"
+        if path.is_file() and path.name.endswith(".h5"):
+            with h5py.File(path, "r"):
+                pass
+        elif path.is_file() and path.suffix in readers:
+            assert path.stat().st_size, f"{path} is empty"
+            readers[path.suffix](path)
+        else:
+            continue
+        checked += 1
+    return checked

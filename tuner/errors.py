@@ -13,7 +13,9 @@ __all__ = [
     "AddressInUseError",
     "ChiefUnreachableError",
     "InputError",
+    "NoSpaceError",
     "NotReproducibleError",
+    "NotWritableError",
     "RunBusyError",
     "RunFormatError",
     "SearchHungUpError",
@@ -98,6 +100,24 @@ class AddressInUseError(TunerError):
     """The chief cannot listen where it was asked to: the port is taken or the host is not this machine's."""
 
     exit_code = 8
+
+
+class NoSpaceError(TunerError):
+    """The device a run directory lives on is full (or the disk quota is spent).
+
+    Every file written before is whole (writes are atomic); once space is freed, the same command resumes.
+    """
+
+    exit_code = 9
+
+
+class NotWritableError(TunerError):
+    """A folder tuner must write in refuses it: a read-only file system, or a folder that is not this user's.
+
+    The files already there are kept as they were; once it can be written, the same command resumes.
+    """
+
+    exit_code = 10
 
 
 class SearchInterruptedError(TunerError):

@@ -7,6 +7,7 @@ reports, the restarts' spread and ``tuner export`` read.
 from __future__ import annotations
 
 import gc
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,8 @@ class RecordingTuner(TunerHooks):
         except keras_tuner.errors.FatalError:
             raise
         except Exception as error:
+            if files.refused(error):  # the disk's failure, not the trial's: the search stops, the trial reruns
+                raise
             trial.status = keras_tuner.engine.trial.TrialStatus.FAILED
             params = oversized_params(error)
             trial.message = failure_reason(error)
@@ -186,6 +189,27 @@ class RecordingTuner(TunerHooks):
         return recorder.epochs
 
 
+def save_checkpoint(model: keras.Model, path: Path) -> None:
+    """Save ``model``'s weights atomically; a failed write raises one plain OSError and prints nothing else.
+
+    h5py's file objects report a failed write again when they are freed, through both of Python's hooks for
+    errors nobody can catch (a traceback, then "Exception ignored in ..."), under the one line the command ends
+    with. They are freed here, with the original error, while those hooks are silenced.
+    """
+    shown = sys.excepthook, sys.unraisablehook
+    sys.excepthook, sys.unraisablehook = (lambda *error: None), (lambda unraisable: None)
+    failure = None
+    try:
+        files.save_atomic(path, model.save_weights)
+    except OSError as error:
+        failure = OSError(error.errno, error.strerror or str(error).splitlines()[0], str(path))
+    finally:
+        gc.collect()  # the original error, its frames and the h5py objects they hold
+        sys.excepthook, sys.unraisablehook = shown
+    if failure is not None:
+        raise failure
+
+
 def _number(value: Any) -> float | None:
     return None if value is None or value != value else float(value)
 
@@ -233,7 +257,8 @@ class BestEpochInMemory(keras.callbacks.Callback):
             return
         for variable, value in zip(self._variables(), self.best, strict=True):
             variable.assign(value)
-        self.model.save_weights(self.saver.filepath)
+        # Atomic: Hyperband and the test-set scoring load it, so a full disk must not leave half of one.
+        save_checkpoint(self.model, Path(self.saver.filepath))
 
     def _variables(self) -> list[Any]:
         return [*self.model.weights, *self.model.optimizer.variables]

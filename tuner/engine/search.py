@@ -121,7 +121,7 @@ def run_search(
     enable_determinism()
     spec, data = load_task(spec, base_dir)
     run_dir = runs_dir / spec.name
-    with RunLock(run_dir):
+    with files.writing_in(run_dir), RunLock(run_dir):
         prepare_run_dir(run_dir, spec, overwrite)
         tuner = make_tuner(spec, data, run_dir, overwrite, listener)
         tuner.oracle.time_budget = start_session(run_dir, spec.search.max_time)

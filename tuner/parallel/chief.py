@@ -37,6 +37,7 @@ from tuner.errors import AddressInUseError, WorkersFailedError
 from tuner.parallel import cluster
 from tuner.parallel.cluster import Address
 from tuner.reports.writer import write_reports
+from tuner.rundir import files
 from tuner.rundir.lock import RunLock
 from tuner.space.schema import Spec
 
@@ -204,7 +205,7 @@ def run_chief(
     """Serve a search to workers that join over the network, until its last trial has ended."""
     started = time.perf_counter()
     run_dir = runs_dir / spec.name
-    with StopOnCtrlC() as stop, RunLock(run_dir):
+    with StopOnCtrlC() as stop, files.writing_in(run_dir), RunLock(run_dir):
         tuner, data = open_chief(spec, base_dir, runs_dir, overwrite, verbose)
         with OracleServer(tuner.oracle, address, verbose) as server:
             server.serve(run_dir, listener or SilentListener(), stop=stop.check)

@@ -26,7 +26,7 @@ from tuner.engine.search import load_task, make_tuner, search_data
 from tuner.errors import ChiefUnreachableError, InputError
 from tuner.parallel import cluster
 from tuner.parallel.cluster import Address
-from tuner.rundir import layout
+from tuner.rundir import files, layout
 from tuner.space.schema import Spec
 
 CHIEF_WAIT_SECONDS = 600
@@ -166,10 +166,11 @@ def run_worker(
             " (the same --runs-dir on a shared filesystem)"
         )
     check_same_space(run_dir, spec)
-    tuner = make_tuner(spec, data, run_dir, False, SilentListener(), mixins=(PatientWorker,))
-    with ChiefLink(chief, tuner.ctrl_c.check, chief_lost_seconds) as link, tuner.ctrl_c:
-        kt_compat.route_oracle_requests(tuner, link)
-        try:
-            search_data(tuner, data, verbose, spec.search.tensorboard)
-        except ChiefGone as gone:
-            raise ChiefUnreachableError(str(gone)) from None
+    with files.writing_in(run_dir):
+        tuner = make_tuner(spec, data, run_dir, False, SilentListener(), mixins=(PatientWorker,))
+        with ChiefLink(chief, tuner.ctrl_c.check, chief_lost_seconds) as link, tuner.ctrl_c:
+            kt_compat.route_oracle_requests(tuner, link)
+            try:
+                search_data(tuner, data, verbose, spec.search.tensorboard)
+            except ChiefGone as gone:
+                raise ChiefUnreachableError(str(gone)) from None

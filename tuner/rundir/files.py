@@ -4,18 +4,25 @@ Every write goes to a temporary sibling, is flushed to disk, renamed over the ta
 flushed with the folder: after a power cut the target holds the old text or the new one, never nothing.
 Files get the mode a plain ``open(path, "w")`` gives them (0666 less the umask), so a shared run directory
 stays readable to the group and others the umask lets in.
+
+A write the file system refuses (full, read-only, not this user's) becomes one ``TunerError`` line in
+``writing_in``, wherever below it the write was (keras-tuner, Keras and h5py raise plain ``OSError``s).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import json
 import os
+import pwd
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from tuner.errors import NoSpaceError, NotWritableError, TunerError
 
 CREATE_MODE = 0o666  # what open(path, "w") asks for; the kernel takes the umask off it
 
@@ -50,7 +57,9 @@ def save_atomic(path: Path, save: Callable[[Path], Any]) -> None:
     The library chooses how it creates the file, so its mode is set to the umask's afterwards.
     """
     make_folder(path.parent)
-    temporary = path.with_name(f".{path.stem}.{unique()}.tmp{path.suffix}")  # libraries pick the format by it
+    # Libraries pick the format by the whole suffix (Keras' ".weights.h5"), so the temporary keeps all of it.
+    stem, _, suffixes = path.name.partition(".")
+    temporary = path.with_name(f".{stem}.{unique()}.tmp.{suffixes}" if suffixes else f".{stem}.{unique()}.tmp")
     try:
         save(temporary)
         os.chmod(temporary, CREATE_MODE & ~current_umask())
@@ -125,3 +134,52 @@ def _umask_at_first_use() -> int:
     mask = os.umask(0o077)
     os.umask(mask)
     return mask
+
+
+NO_SPACE = {errno.ENOSPC: "no space left", errno.EDQUOT: "disk quota exceeded"}
+NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def refused(error: BaseException) -> bool:
+    """Whether ``error`` is the file system refusing a write (full, read-only, not this user's)."""
+    return isinstance(error, OSError) and (error.errno in NO_SPACE or error.errno in NOT_WRITABLE)
+
+
+@contextlib.contextmanager
+def writing_in(run_dir: Path) -> Iterator[None]:
+    """Turn a write the file system refuses anywhere inside into one line naming the folder, and its exit code."""
+    try:
+        yield
+    except OSError as error:
+        if not refused(error):
+            raise
+        raise refusal(error, run_dir) from None
+
+
+def refusal(error: OSError, run_dir: Path) -> TunerError:
+    """The one-line error for a refused write: a full device names the run directory, the others the folder."""
+    resume = "run the same command to resume"
+    if error.errno in NO_SPACE:
+        return NoSpaceError(
+            f"{NO_SPACE[error.errno]} on the device of {run_dir}; the files written so far are whole and kept;"
+            f" free some space and {resume}"
+        )
+    folder = Path(os.fsdecode(error.filename)).parent if error.filename else run_dir
+    reason = "read-only file system" if error.errno == errno.EROFS else f"permission denied{_owned_by(folder)}"
+    return NotWritableError(f"cannot write in {folder}: {reason}; the files in it are kept; once it can be, {resume}")
+
+
+def _owned_by(folder: Path) -> str:
+    """`` (it belongs to NAME)`` when ``folder`` (or its nearest existing parent) is another user's, else nothing."""
+    existing = next((path for path in (folder, *folder.parents) if path.exists()), folder)
+    try:
+        owner = existing.stat().st_uid
+    except OSError:
+        return ""
+    if owner == os.geteuid():
+        return ""
+    try:
+        name = pwd.getpwuid(owner).pw_name
+    except KeyError:
+        name = f"uid {owner}"
+    return f" (it belongs to {name})"
