@@ -447,7 +447,9 @@ def seconds_of(duration: str) -> float:
     """``90s``, ``20m``, ``8h`` (or ``1.5h``) in seconds; a ValueError naming the forms for anything else."""
     match = DURATION.match(duration.strip())
     if match is None:
-        raise ValueError(f"{quoted(duration)} is not a duration: write seconds, or a number with s, m or h (90s, 20m, 8h)")
+        raise ValueError(
+            f"{quoted(duration)} is not a duration: write seconds, or a number with s, m or h (90s, 20m, 8h)"
+        )
     return float(match[1]) * UNIT_SECONDS[match[2]]
 
 
