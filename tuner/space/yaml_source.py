@@ -16,10 +16,10 @@ import yaml
 from tuner.errors import InputError
 from tuner.text import quoted
 
-# A space file is a few hundred bytes, about 100 values and 4 levels deep; each limit leaves room for long
-# class-name lists while keeping the time and memory of a hostile file small.
-MAX_BYTES = 1024 * 1024
-MAX_VALUES = 20_000  # keys and values, each alias counted as everything it stands for
+# A space file is a few hundred bytes, about 100 values and 4 levels deep; each limit leaves room for a list
+# of a thousand class names while keeping a hostile file's cost small: PyYAML reads about 20,000 values a second.
+MAX_BYTES = 256 * 1024
+MAX_VALUES = 10_000  # keys and values, each alias counted as everything it stands for
 MAX_DEPTH = 20
 STR_TAG = "tag:yaml.org,2002:str"
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -153,6 +153,14 @@ class _BoundedLoader(yaml.SafeLoader):
     def _refuse(self, event: yaml.Event, message: str) -> None:
         line = event.start_mark.line + 1 if event.start_mark else None
         raise InputError(message, key=".".join(self.keys), file=self.shown, line=line)
+
+    def fetch_flow_collection_start(self, token_class: type[yaml.Token]) -> None:
+        """Refuse ``[`` or ``{`` past the depth limit as it is scanned: PyYAML's scanner takes time quadratic
+        in the depth of flow nesting, long before the composer sees the nodes."""
+        if self.flow_level >= MAX_DEPTH:
+            message = f"is nested more than {MAX_DEPTH} levels deep"
+            raise InputError(message, key=".".join(self.keys), file=self.shown, line=self.line + 1)
+        super().fetch_flow_collection_start(token_class)
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         """Construct one value; a scalar PyYAML matches but Python cannot build (``2001-02-30``, ``!!int x``,
