@@ -72,8 +72,9 @@ def parse_yaml(text: str, shown: str) -> YamlDocument:
     """Parse YAML text; errors name ``shown`` and the offending line."""
     try:
         loader = _BoundedLoader(text, shown)
-    except yaml.YAMLError as error:  # the reader checks every character up front
-        raise InputError(f"invalid YAML: {_problem(error)}", file=shown) from None
+    except yaml.reader.ReaderError as error:  # the reader checks every character up front
+        line = text.count("\n", 0, error.position) + 1
+        raise InputError(f"invalid YAML: {_problem(error)}", file=shown, line=line) from None
     try:
         node = loader.get_single_node()
         lines: dict[str, int] = {}

@@ -174,7 +174,7 @@ def hostile_value(rng: random.Random, raws: list[str]) -> Any:
         return RAW.format(len(raws) - 1)
     if pick == 3:
         nested: Any = rng.choice(HOSTILE_STRINGS[:3])
-        for _ in range(rng.choice((1, 5, 19, 25, 200))):
+        for _ in range(rng.choice((1, 5, 19, 25, 60))):  # deeper still comes from the text
             nested = [nested] if rng.random() < 0.5 else {"k": nested}
         return nested
     if pick == 4:
