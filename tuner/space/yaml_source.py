@@ -117,7 +117,7 @@ class _BoundedLoader(yaml.SafeLoader):
         """Compose one node, refusing it when it makes the document too large, too deep or circular."""
         entered = index is not None  # None: a mapping key, read before its value
         if entered:
-            self.keys.append(str(index.value) if isinstance(index, yaml.ScalarNode) else str(index))
+            self.keys.append(_key_text(index))
         try:
             return self._counted(parent, index)
         finally:
@@ -149,7 +149,7 @@ class _BoundedLoader(yaml.SafeLoader):
         if self.values > MAX_VALUES:
             self._refuse(event, f"holds more than {MAX_VALUES:,} keys and values (aliases counted where they are used)")
         if depth > MAX_DEPTH:
-            self._refuse(event, f"is nested more than {MAX_DEPTH} levels deep (aliases counted where they are used)")
+            self._refuse(event, f"is nested more than {MAX_DEPTH} levels deep")
 
     def _refuse(self, event: yaml.Event, message: str) -> None:
         line = event.start_mark.line + 1 if event.start_mark else None
@@ -173,6 +173,13 @@ class _BoundedLoader(yaml.SafeLoader):
             raise yaml.constructor.ConstructorError(
                 None, None, f"{quoted(node.value)} is not a valid {kind}", node.start_mark
             ) from None
+
+
+def _key_text(index: int | yaml.Node) -> str:
+    """A list item's position, or the key of a mapping's value; "?" for a key that is itself a list or mapping."""
+    if isinstance(index, int):
+        return str(index)
+    return str(index.value) if isinstance(index, yaml.ScalarNode) else "?"
 
 
 def _collect_lines(node: yaml.Node, prefix: tuple[str, ...], lines: dict[str, int], shown: str) -> None:
