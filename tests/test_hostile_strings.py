@@ -6,16 +6,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.console import Console
 
 from tests.helpers import write_classes, write_image
 from tuner.data.folder import list_folder
+from tuner.engine.per_class import write_per_class
 from tuner.errors import InputError
 from tuner.reports.html import environment, render_report
+from tuner.reports.per_class import load_per_class
 from tuner.reports.ranking import rank
 from tuner.reports.records import load_run
-from tuner.reports.terminal import as_text, top_table
+from tuner.reports.terminal import as_text, per_class_line, top_table
 from tuner.testing.rundirs import FakeTrial, choice, digits_space, random_trials, write_run
 
 HOSTILE = [
@@ -41,7 +44,11 @@ def _hostile_run(tmp_path: Path, name: str) -> Path:
         FakeTrial(values=dict(trials[0].values), status="FAILED", message=f"ValueError: {message}")
         for message in HOSTILE
     ]
-    return write_run(tmp_path / "run", [*trials, *failed], name=name, space=space)
+    run_dir = write_run(tmp_path / "run", [*trials, *failed], name=name, space=space)
+    # The class folders are named with them too: every class is found, each mistaken once for the next.
+    labels = np.arange(len(HOSTILE))
+    write_per_class(run_dir, "0", HOSTILE, {"validation": (labels, np.roll(labels, 1))})
+    return run_dir
 
 
 @pytest.mark.parametrize("hostile", [HOSTILE[0], HOSTILE[2], HOSTILE[5]])
@@ -57,6 +64,7 @@ def test_report_html_escapes_a_hostile_run_name_value_and_message(tmp_path, host
     assert "\u202e" not in html and "\x1b" not in html
     assert "evil\\u202etxt.exe" in html and "\\x1b[31mred" in html
     assert "&#34; onmouseover=&#34;alert(3)" in html and "it&#39;s" in html
+    assert html.count('<th scope="row">evil\\u202etxt.exe</th>') == 1  # the confusion matrix's row
 
 
 def test_terminal_table_prints_markup_and_controls_literally_one_row_per_trial(tmp_path):
@@ -70,6 +78,11 @@ def test_terminal_table_prints_markup_and_controls_literally_one_row_per_trial(t
     assert "\u202e" not in text and "\x1b" not in text
     rows = [line for line in text.splitlines() if re.match(r"^│\s+\d+ │", line)]
     assert len(rows) == len(HOSTILE)
+
+
+def test_per_class_line_under_the_table_stays_one_printable_line(tmp_path):
+    line = per_class_line(load_per_class(_hostile_run(tmp_path, name="run")))
+    assert line.isprintable() and line.startswith("best trial 0 on validation: accuracy 0.00")
 
 
 def test_markdown_keeps_one_line_per_trial(tmp_path):
