@@ -15,7 +15,11 @@ from tuner.space.yaml_source import MAX_BYTES, MAX_DEPTH, MAX_VALUES
 from tuner.testing.fuzz import case, check
 
 FUZZ = settings(
-    derandomize=True, max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    derandomize=True,
+    database=None,
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 SECTIONS = [section for section in SECTION_KEYS if section and "." not in section and section != "data"]
 VALUES = st.one_of(
