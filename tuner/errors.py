@@ -9,6 +9,8 @@ from __future__ import annotations
 import signal
 from typing import ClassVar
 
+from tuner.text import SHOWN_CHARACTERS, visible
+
 __all__ = [
     "AddressInUseError",
     "ChiefUnreachableError",
@@ -158,9 +160,11 @@ STOP_SIGNALS: dict[int, type[SearchInterruptedError]] = {
 
 
 def format_error(file: str, line: int | None, key: str, message: str) -> str:
-    """Join the parts that are known into ``file:line: key: message``."""
+    """Join the parts that are known into ``file:line: key: message``, shown as one line whatever they hold."""
+    if len(key) > SHOWN_CHARACTERS:
+        key = f"{key[: SHOWN_CHARACTERS - 1]}…"
     where = file
     if file and line is not None:
         where = f"{file}:{line}"
     parts = [part for part in (where, key, message) if part]
-    return ": ".join(parts)
+    return visible(": ".join(parts))

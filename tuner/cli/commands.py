@@ -270,7 +270,7 @@ def report(args: argparse.Namespace, console: Console) -> int:
     else:
         console.print(top_table(ranked, args.top, title=f"top trials of {args.run_dir}"))
         _print_per_class(args.run_dir, console)
-        console.print(f"results: {csv_path}  report: {html_path}", highlight=False)
+        console.print(f"results: {csv_path}  report: {html_path}", highlight=False, markup=False)
     if args.serve:
         _serve(args.run_dir, args.port, console)
     return 0

@@ -87,10 +87,15 @@ def list_folder(path: Path, class_names: Sequence[str] | None = None) -> Listing
     """List ``path``'s classes (sorted sub-folders, or exactly ``class_names`` in that order) and their images."""
     if not path.is_dir():
         raise InputError(f"{path} is not a folder: source directory reads one sub-folder per class", key="data.path")
+    root = os.path.realpath(path)
     if class_names is None:
         with os.scandir(path) as entries:
-            names = sorted(entry.name for entry in entries if entry.is_dir() and not entry.name.startswith("."))
-        classes = [(name, files) for name in names if (files := _image_files(path / name)).names]
+            names = sorted(
+                entry.name
+                for entry in entries
+                if not entry.name.startswith(".") and _stays_inside(entry, root) and entry.is_dir()
+            )
+        classes = [(name, files) for name in names if (files := _image_files(path / name, root)).names]
         if len(classes) < 2:
             found = ", ".join(name for name, _ in classes) or "none"
             raise InputError(
@@ -98,7 +103,7 @@ def list_folder(path: Path, class_names: Sequence[str] | None = None) -> Listing
                 key="data.path",
             )
     else:
-        classes = _named_classes(path, class_names)
+        classes = _named_classes(path, class_names, root)
     # Take classes in turn, so that the first ``limit`` images hold every class.
     within = np.concatenate([np.arange(len(files.names)) for _, files in classes])
     order = np.argsort(within, kind="stable")
@@ -294,7 +299,21 @@ def read_one(listing: Listing, image_size: tuple[int, int], color_mode: str) -> 
     return height, width, channels
 
 
-def _named_classes(path: Path, class_names: Sequence[str]) -> list[tuple[str, _ClassFiles]]:
+def _stays_inside(entry: os.DirEntry[str] | Path, root: str) -> bool:
+    """Whether a folder entry may be followed: a plain one, or a symbolic link to a place strictly inside ``root``.
+
+    A link out of the data folder would train on files nobody meant to give, and a link back up to it (a loop)
+    would list the folder again as a class; both are left out.
+    """
+    if not entry.is_symlink():
+        return True
+    try:
+        return os.path.realpath(entry, strict=True).startswith(root + os.sep)
+    except OSError:  # a loop of links, or a link to nothing
+        return False
+
+
+def _named_classes(path: Path, class_names: Sequence[str], root: str) -> list[tuple[str, _ClassFiles]]:
     """Exactly the sub-folders ``class_names`` lists, in its order; each must exist and hold images."""
     repeated = sorted({name for name in class_names if list(class_names).count(name) > 1})
     if repeated:
@@ -304,7 +323,7 @@ def _named_classes(path: Path, class_names: Sequence[str]) -> list[tuple[str, _C
     classes = []
     for name in class_names:
         folder = path / name
-        files = _image_files(folder) if folder.is_dir() else None
+        files = _image_files(folder, root) if _stays_inside(folder, root) and folder.is_dir() else None
         if files is None or not files.names:
             raise InputError(f"{folder} holds no images, but class_names lists {name!r}", key="data.class_names")
         classes.append((name, files))
@@ -320,8 +339,8 @@ class _ClassFiles:
     mtimes_ns: np.ndarray
 
 
-def _image_files(folder: Path) -> _ClassFiles:
-    """The image files directly inside ``folder``.
+def _image_files(folder: Path, root: str) -> _ClassFiles:
+    """The image files directly inside ``folder``; a symbolic link only when it stays inside ``root``.
 
     Hidden files are left out, as hidden folders are: macOS leaves a "._name.jpg" beside each copied photo.
     Kept as flat lists, not a tuple per file: a tuple per file is an object the garbage collector walks, and
@@ -333,7 +352,12 @@ def _image_files(folder: Path) -> _ClassFiles:
     with os.scandir(folder) as entries:
         for entry in entries:
             name = entry.name
-            if name.lower().endswith(IMAGE_SUFFIXES) and name[0] != "." and entry.is_file():
+            if (
+                name.lower().endswith(IMAGE_SUFFIXES)
+                and name[0] != "."
+                and _stays_inside(entry, root)  # first: is_file() raises on a loop
+                and entry.is_file()
+            ):
                 stat = entry.stat()
                 names.append(name)
                 sizes.append(stat.st_size)

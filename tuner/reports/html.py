@@ -23,6 +23,7 @@ from tuner.reports.per_class import PerClass, SetResults
 from tuner.reports.records import HP_PREFIX, LEADING, TRAILING, Run
 from tuner.reports.terminal import cell, header
 from tuner.reports.trials import Trials
+from tuner.text import visible
 
 CURVE_TRIALS = 5
 SPREAD_TRIALS = 12
@@ -39,10 +40,17 @@ def environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("tuner.reports", "templates"),
         autoescape=True,
+        finalize=_shown,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def _shown(value: Any) -> Any:
+    """Every text the template prints with controls and bidirectional marks (U+202E) as visible escapes, so a
+    name cannot reorder or hide what follows it; newlines stay for the resolved space's <pre>."""
+    return visible(value, keep="\n") if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
 def render_report(run: Run, ranked: Trials, live: bool = False) -> str:

@@ -11,10 +11,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import markupsafe
 import pandas as pd
-from markupsafe import escape
 
 from tuner.reports.records import HP_PREFIX
+from tuner.text import visible
 
 WIDTH, HEIGHT = 720, 300
 SMALL_WIDTH, SMALL_HEIGHT = 340, 230
@@ -22,6 +23,11 @@ LEFT, RIGHT, TOP, BOTTOM = 64, 18, 18, 46
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 # Viridis stops, for colouring lines from best (dark) to worst (light).
 GRADIENT = ((68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37))
+
+
+def escape(content: object) -> markupsafe.Markup:
+    """A text from the run for SVG: markup escaped, and controls and bidirectional marks shown as escapes."""
+    return markupsafe.escape(visible(str(content), keep="\n"))
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,13 @@ import math
 
 import pandas as pd
 from rich.table import Table
+from rich.text import Text
 
 from tuner.reports.pareto import smallest_near_best
 from tuner.reports.per_class import PerClass
 from tuner.reports.records import HP_PREFIX
 from tuner.reports.trials import Trials
+from tuner.text import visible
 
 SHORT_HEADERS = {
     "conv_blocks": "blocks",
@@ -52,14 +54,21 @@ def summary_columns(ranked: Trials, top: int, leading: tuple[str, ...] = ()) -> 
 
 def top_table(ranked: Trials, top: int, title: str = "", leading: tuple[str, ...] = ()) -> Table:
     """The best ``top`` trials as a rich table, with any ``leading`` columns after the rank."""
-    table = Table(title=title or None, header_style="bold")
+    table = Table(title=Text(visible(title)) if title else None, header_style="bold")
     columns = summary_columns(ranked, top, leading)
     numeric = {"rank", "objective", "objective_std", "objective_best", "params"}
     for column, name in columns:
-        table.add_column(name, justify="right" if column in numeric else "left", no_wrap=column != "message")
+        table.add_column(
+            Text(visible(name)), justify="right" if column in numeric else "left", no_wrap=column != "message"
+        )
     for _, row in ranked.frame.head(top).iterrows():
-        table.add_row(*(cell(row[column]) for column, _ in columns))
+        table.add_row(*(literal(row[column]) for column, _ in columns))
     return table
+
+
+def literal(value: object) -> Text:
+    """A cell as literal text on one line: a run, class or value named ``[bold]`` or ``a\\nb`` prints as written."""
+    return Text(visible(cell(value)))
 
 
 def per_class_line(per_class: PerClass) -> str:
@@ -75,7 +84,7 @@ def per_class_line(per_class: PerClass) -> str:
             f"on {results.name}: accuracy {results.accuracy:.2f}, balanced accuracy {results.balanced_accuracy:.2f},"
             f" lowest recall {name} {recall:.2f}"
         )
-    return f"best trial {per_class.trial} " + "; ".join(parts)
+    return visible(f"best trial {per_class.trial} " + "; ".join(parts))
 
 
 def markdown(ranked: Trials, top: int) -> str:
@@ -83,7 +92,7 @@ def markdown(ranked: Trials, top: int) -> str:
     columns = summary_columns(ranked, top)
     lines = ["| " + " | ".join(name for _, name in columns) + " |", "|" + "---|" * len(columns)]
     for _, row in ranked.frame.head(top).iterrows():
-        lines.append("| " + " | ".join(cell(row[column]).replace("|", "\\|") for column, _ in columns) + " |")
+        lines.append("| " + " | ".join(visible(cell(row[column])).replace("|", "\\|") for column, _ in columns) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -116,7 +125,7 @@ def pareto_table(ranked: Trials) -> Table:
     for column in columns:
         table.add_column(ranked.objective if column == "objective" else column, justify="right")
     for _, row in front.iterrows():
-        table.add_row(*(cell(row[column]) for column in columns))
+        table.add_row(*(literal(row[column]) for column in columns))
     return table
 
 

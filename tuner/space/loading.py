@@ -31,6 +31,7 @@ from tuner.space.schema import (
     TrainingSpec,
 )
 from tuner.space.yaml_source import YamlDocument, load_yaml
+from tuner.text import quoted
 
 SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "": tuple(Spec.model_fields),
@@ -95,14 +96,14 @@ def _readable(problem: Any, loc: list[str]) -> str:
     if kind == "missing":
         return "is required"
     if kind == "union_tag_invalid":
-        return f"expected a value or {{values: [...]}}, not a range (got {given!r})"
+        return f"expected a value or {{values: [...]}}, not a range (got {quoted(given)})"
     if kind == "literal_error":
         expected = problem["ctx"]["expected"].replace("'", "")
-        return f"must be one of {expected} (got {given!r})"
+        return f"must be one of {expected} (got {quoted(given)})"
     if kind == "value_error":
         return str(problem["msg"]).removeprefix("Value error, ")
     message = str(problem["msg"])
     message = message.replace("Input should be", "must be").replace("List should have", "must have")
     if kind in ("too_short", "too_long") and isinstance(given, list):
         return message.split(" after validation")[0]
-    return f"{message} (got {given!r})"
+    return f"{message} (got {quoted(given)})"

@@ -23,6 +23,8 @@ from pydantic import (
 )
 from typing_extensions import TypeAliasType
 
+from tuner.text import quoted
+
 T = TypeVar("T")
 
 FIXED, CHOICE, RANGE, PER_BLOCK = "<fixed>", "<choice>", "<range>", "<per-block>"
@@ -92,9 +94,10 @@ Fraction = TypeAliasType("Fraction", Annotated[float, Field(ge=0.0, lt=1.0)])
 
 
 class Strict(BaseModel):
-    """Base for every spec model: immutable, no unknown keys, no silent type coercion."""
+    """Base for every spec model: immutable, no unknown keys, no silent type coercion, no infinite or NaN number
+    (YAML's ``.inf`` would pass every lower bound)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Choice(Strict, Generic[T]):
@@ -444,7 +447,9 @@ def seconds_of(duration: str) -> float:
     """``90s``, ``20m``, ``8h`` (or ``1.5h``) in seconds; a ValueError naming the forms for anything else."""
     match = DURATION.match(duration.strip())
     if match is None:
-        raise ValueError(f"{duration!r} is not a duration: write seconds, or a number with s, m or h (90s, 20m, 8h)")
+        raise ValueError(
+            f"{quoted(duration)} is not a duration: write seconds, or a number with s, m or h (90s, 20m, 8h)"
+        )
     return float(match[1]) * UNIT_SECONDS[match[2]]
 
 
@@ -510,7 +515,7 @@ class SearchSpec(Strict):
         if isinstance(value, str) and value in REPORTED_METRICS:
             return {"name": value, "direction": "min" if value.endswith("loss") else "max"}
         if isinstance(value, str):
-            raise ValueError(f"unknown metric {value!r}: the models report {', '.join(REPORTED_METRICS)}")
+            raise ValueError(f"unknown metric {quoted(value)}: the models report {', '.join(REPORTED_METRICS)}")
         return value
 
 
@@ -538,7 +543,7 @@ class Spec(Strict):
     def _safe_name(cls, name: str) -> str:
         if not RUN_NAME.match(name) or name in (".", ".."):
             raise ValueError(
-                f"must be letters, digits, '.', '_' or '-' and start with a letter or digit (got {name!r}):"
+                f"must be letters, digits, '.', '_' or '-' and start with a letter or digit (got {quoted(name)}):"
                 " it names the run directory"
             )
         return name
