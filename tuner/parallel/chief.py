@@ -53,7 +53,7 @@ class OracleServer:
         self.address = address
         self.verbose = verbose
         # One thread, as keras-tuner's chief uses: the oracle serialises its calls anyway.
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=1), options=cluster.CHIEF_KEEPALIVE)
         self.servicer = kt_compat.serve_oracle(oracle, self.server)
 
     def __enter__(self) -> OracleServer:
