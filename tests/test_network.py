@@ -27,7 +27,7 @@ from tuner.errors import ChiefUnreachableError
 SUBNET = "10.200.17"
 CHIEF = f"{SUBNET}.1"
 PORT = 8000  # every namespace is new, so the default port is free in each
-TRIALS = 6
+TRIALS = 4
 # Batches of 8: a trial trains for about a second, so a fault aimed at a running trial lands inside it.
 SPACE = (
     "name: net\nseed: 7\ndata: {source: digits}\n"
@@ -191,33 +191,35 @@ def test_a_search_survives_a_cut_link_and_a_killed_chief(network, tmp_path):
     cut_trial = wait_until(training_on_worker_1, 120, "worker-1 to train a trial")
     network.link(worker_1, "down")
     cut_at = time.time()
-    # keras-tuner's client would wait an hour on the dead connection; the worker gives up in one line.
-    assert exited(first, LOST_AFTER + 30) == ChiefUnreachableError.exit_code
+    # keras-tuner's client would wait an hour on the dead connection; the worker gives up in one line, soon after
+    # its first request over the dead link (sent when the trial's training ends and its history is written).
+    assert exited(first, 120) == ChiefUnreachableError.exit_code
+    gave_up = time.time()
     log = output(network, "worker-1.log")
     assert f"stopped answering and none listened there within {LOST_AFTER} s" in log
     assert "Traceback" not in log
-    gone_after = time.time() - cut_at
+    asked = history(run_dir, cut_trial)["finished"]
+    assert asked > cut_at and gave_up - asked < LOST_AFTER + 10
 
-    # The chief is killed outright while worker-1's trial is unfinished, and started again on the same address.
+    # The chief is killed outright while worker-1's trial is unfinished, and started again on the same address;
+    # worker-2 rejoins it, and the trial cut off with worker-1 is queued again and trained by worker-2.
     assert chief.poll() is None and cut_trial not in oracle_state(run_dir).get("end_order", [])
     chief.send_signal(signal.SIGKILL)
     chief.wait()
-    network.link(worker_1, "up")
     chief = network.start(network.chief, "chief-2.log", *chief_args)
-    returned = network.start(worker_1, "worker-1b.log", *worker_args("worker-1", 120))
     assert exited(chief, 240) == 0, output(network, "chief-2.log")
-    assert exited(second, 30) == 0 and exited(returned, 30) == 0
+    assert exited(second, 30) == 0, output(network, "worker-2.log")
 
-    results = pd.read_csv(run_dir / "results.csv")
+    results = pd.read_csv(run_dir / "results.csv", dtype={"trial": str})
     assert len(results) == TRIALS and set(results["status"]) == {"completed"}
     assert results.filter(like="hp_").astype(str).apply(tuple, axis=1).is_unique
     for trial in results.itertuples():
-        record = history(run_dir, str(trial.trial))
-        assert record["trial_id"] == str(trial.trial) and len(record["epochs"]) == 1
+        record = history(run_dir, trial.trial)
+        assert record["trial_id"] == trial.trial and len(record["epochs"]) == 1
         assert trial.objective == pytest.approx(min(epoch["val_loss"] for epoch in record["epochs"]))
-    # The cut trial was trained again after the cut, by whichever worker asked first.
-    assert history(run_dir, cut_trial)["started"] > cut_at
-    print(f"worker-1 gave up {gone_after:.1f} s after its link was cut")
+    rerun = history(run_dir, cut_trial)
+    assert rerun["worker"] == "worker-2" and rerun["started"] > gave_up
+    print(f"worker-1 gave up {gave_up - asked:.1f} s after its first request over the cut link")
 
 
 @pytest.mark.slow
