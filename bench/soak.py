@@ -15,6 +15,7 @@ first ones.
 from __future__ import annotations
 
 import argparse
+import signal
 import statistics
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from benchlib import Figures, results_path
 
 RSS_GROWTH_MB = 50.0
 REPORT_RATIO = 2.0
+PROGRESS_EVERY = 25
 # Runs in a child process, so what is measured is a search alone. The search's own write_reports is wrapped with a
 # clock; the sample is taken at the same point of every trial (just after its reports), so it is comparable.
 PROBE = """
@@ -76,17 +78,29 @@ TINY = {
 
 
 def soak(trials: int, scratch: Path) -> list[dict[str, float]]:
-    """One sample per trial of a ``trials``-trial search: rss_mb, pss_mb, fds and report_s."""
+    """One sample per trial of a ``trials``-trial search: rss_mb, pss_mb, fds and report_s.
+
+    Ctrl-C stops the search and keeps the samples so far: on a busy machine a soak can take hours.
+    """
     overrides = {**TINY, "search.max_trials": trials}
     probe = PROBE.format(bench=str(Path(__file__).resolve().parent), overrides=overrides, runs=str(scratch))
-    output = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
-    samples = []
-    for line in output.splitlines():
-        if line.startswith("trial "):
-            rss, pss, fds, seconds = line.split()[1:]
-            samples.append(
-                {"rss_mb": int(rss) / 1024, "pss_mb": int(pss) / 1024, "fds": int(fds), "report_s": float(seconds)}
-            )
+    child = subprocess.Popen(
+        [sys.executable, "-c", probe], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    samples: list[dict[str, float]] = []
+    try:
+        for line in child.stdout or ():
+            if line.startswith("trial "):
+                rss, pss, fds, seconds = line.split()[1:]
+                samples.append(
+                    {"rss_mb": int(rss) / 1024, "pss_mb": int(pss) / 1024, "fds": int(fds), "report_s": float(seconds)}
+                )
+                if len(samples) % PROGRESS_EVERY == 0:
+                    print(f"trial {len(samples)}: {samples[-1]}", flush=True)
+    except KeyboardInterrupt:
+        child.kill()
+    if child.wait() not in (0, -signal.SIGKILL):
+        raise SystemExit(f"soak: the search failed (exit {child.returncode})")
     return samples
 
 
@@ -135,6 +149,9 @@ def main() -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tuner-soak-") as scratch:
         samples = soak(args.trials, Path(scratch))
+    if len(samples) <= args.warmup:
+        raise SystemExit(f"soak: stopped after {len(samples)} trials, not past the {args.warmup} of warm-up")
+    figures.show("trials_requested", args.trials, f"{args.trials} trials requested")
     figures.show("wall_s", time.perf_counter() - started, f"{time.perf_counter() - started:.0f} s")
     judge(samples, args.warmup, figures)
     return figures.finish(results_path("soak", args.results))
