@@ -28,7 +28,7 @@ DEFAULT_PORT = 8000
 # KEEPALIVE_MS and drops the connection when a ping goes unanswered for KEEPALIVE_TIMEOUT_MS; the chief accepts
 # pings that often (by default gRPC servers refuse more than one every 5 minutes when they have sent no data).
 KEEPALIVE_MS = 2000
-KEEPALIVE_TIMEOUT_MS = 2000
+KEEPALIVE_TIMEOUT_MS = 5000  # generous: a chief on a busy machine must not be taken for gone
 WORKER_KEEPALIVE = [("grpc.keepalive_time_ms", KEEPALIVE_MS), ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS)]
 CHIEF_KEEPALIVE = [
     ("grpc.http2.min_ping_interval_without_data_ms", KEEPALIVE_MS // 2),
