@@ -6,8 +6,8 @@ the same ``OracleServicer`` on a chosen address and checks keras-tuner's own end
 (``exit_chief``: no trial running, every worker told to stop) every tenth of a second. The progress
 bar moves as each trial ends; results.csv and report.html are rebuilt at most every REPORT_SECONDS (and
 less often once a rebuild takes long: ``ReportPacer``), since workers wait for the oracle's lock meanwhile,
-and always at the end. A stop signal (Ctrl-C,
-SIGTERM, SIGHUP) ends the serving loop between two checks; the oracle has saved every change already.
+and always at the end. A stop signal (Ctrl-C, SIGTERM, SIGHUP) ends the serving loop between two checks;
+the oracle has saved every change already.
 """
 
 from __future__ import annotations
