@@ -13,6 +13,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,7 +35,7 @@ SPACE = (
     + TINY_MODEL.replace("batch_size: 64", "batch_size: 8")
     + f"search: {{max_trials: {TRIALS}}}\n"
 )
-LOST_AFTER = 3  # the cut worker's --chief-lost-after: it must give up this long after its link goes
+LOST_AFTER = 3  # the cut worker's --chief-lost-after: it gives up this long after finding its link dead
 
 
 class Network:
@@ -100,13 +101,13 @@ class Network:
     def listen(self, namespace: str, port: int) -> None:
         """A plain TCP listener on every address of ``namespace``."""
         serve = f"import socket, time; server = socket.create_server(('0.0.0.0', {port})); time.sleep(300)"
-        self.processes.append(subprocess.Popen(["ip", "netns", "exec", namespace, "python3", "-c", serve]))
+        self.processes.append(subprocess.Popen(["ip", "netns", "exec", namespace, sys.executable, "-c", serve]))
 
     def connects(self, namespace: str, host: str, port: int) -> bool:
         """Whether a TCP connection from ``namespace`` to ``host:port`` is accepted."""
         probe = f"import socket; socket.create_connection(({host!r}, {port}), timeout=3).close()"
         done = subprocess.run(
-            ["ip", "netns", "exec", namespace, "python3", "-c", probe], capture_output=True, check=False
+            ["ip", "netns", "exec", namespace, sys.executable, "-c", probe], capture_output=True, check=False
         )
         return done.returncode == 0
 
