@@ -1,8 +1,9 @@
+import time
 from pathlib import Path
 
 import pandas as pd
 
-from tuner.reports.writer import write_reports
+from tuner.reports.writer import ReportPacer, write_reports
 from tuner.testing.rundirs import FakeTrial, random_trials, write_run
 
 
@@ -45,3 +46,16 @@ def test_results_csv_shows_stepped_floats_as_their_steps_and_stepless_ones_exact
     text = (run_dir / "results.csv").read_text()
     assert ",0.3," in text and "0.30000000000000004" not in text
     assert "0.0031622776601683794" in text
+
+
+def test_a_paced_rewrite_waits_nine_times_as_long_as_the_last_one_took():
+    pacer = ReportPacer()
+    assert pacer.due()
+    started = time.monotonic()
+    assert pacer.write(lambda: time.sleep(0.05) or "ranked") == "ranked"
+    assert pacer.due_at - started >= 0.5 and not pacer.due()
+    # The chief's: never more often than every 5 s, and not before 5 s have passed.
+    chief = ReportPacer(every=5.0)
+    assert not chief.due()
+    chief.write(lambda: None)
+    assert chief.due_at - time.monotonic() > 4.5

@@ -23,7 +23,7 @@ from tuner.engine.listener import Listener
 from tuner.engine.quiet import optimizer_state_left_behind
 from tuner.engine.seeds import trial_seed
 from tuner.model.costs import costs
-from tuner.reports.writer import write_reports
+from tuner.reports.writer import ReportPacer, write_reports
 from tuner.rundir import files, layout
 
 
@@ -40,6 +40,7 @@ class RecordingTuner(TunerHooks):
         self.retried_batch_size: int | None = None
         self.out_of_memory_at: list[int] = []
         self.ctrl_c = StopOnCtrlC()
+        self.reports = ReportPacer()
         super().__init__(*args, **kwargs)
 
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
@@ -171,9 +172,11 @@ class RecordingTuner(TunerHooks):
         super().on_trial_end(trial)
         if is_worker(self):  # in keras-tuner's distributed mode the chief keeps the reports
             return
-        best = write_reports(self.run_dir, live=True).frame.iloc[0]
+        if self.reports.due():  # the search writes them at its end, and when it stops early
+            self.reports.write(write_reports, self.run_dir, live=True)
+        best = self.oracle.get_best_trials(1)
         self.listener.trial_finished(
-            trial.trial_id, str(trial.status).lower(), trial.score, _number(best.get("objective"))
+            trial.trial_id, str(trial.status).lower(), trial.score, _number(best[0].score) if best else None
         )
         stop_if_failing(self.oracle, self.run_dir)
 

@@ -132,8 +132,10 @@ def run_search(
             with tuner.ctrl_c:
                 search_data(tuner, data, verbose, spec.search.tensorboard)
                 result = finish(tuner, data, run_dir, started)
-        except KeyboardInterrupt:
-            write_reports(run_dir)  # the interrupted trial shows as running
+        except BaseException:
+            # Live reports are paced, so whatever stopped the search (Ctrl-C, a failure streak), they are written
+            # now, with every trial that ended; an interrupted one shows as running.
+            write_reports(run_dir)
             raise
         if check_reproducible:
             check_replay(tuner, result.ranked.frame, run_dir, data.train, validation_data=data.val, verbose=0)

@@ -4,9 +4,10 @@ keras-tuner's own chief loop (``oracle_chief.start_server``) listens wherever it
 and, once the oracle has stopped handing out trials, checks for the end only every 20 s. This serves
 the same ``OracleServicer`` on a chosen address and checks keras-tuner's own end condition
 (``exit_chief``: no trial running, every worker told to stop) every tenth of a second. The progress
-bar moves as each trial ends; results.csv and report.html are rebuilt at most every REPORT_SECONDS,
-since workers wait for the oracle's lock meanwhile, and always at the end. A stop signal (Ctrl-C,
-SIGTERM, SIGHUP) ends the serving loop between two checks; the oracle has saved every change already.
+bar moves as each trial ends; results.csv and report.html are rebuilt at most every REPORT_SECONDS (and
+less often once a rebuild takes long: ``ReportPacer``), since workers wait for the oracle's lock meanwhile,
+and always at the end. A stop signal (Ctrl-C, SIGTERM, SIGHUP) ends the serving loop between two checks;
+the oracle has saved every change already.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from tuner.engine.search import SearchResult, finish, load_task, make_tuner
 from tuner.errors import AddressInUseError, WorkersFailedError
 from tuner.parallel import cluster
 from tuner.parallel.cluster import Address
-from tuner.reports.writer import write_reports
+from tuner.reports.writer import ReportPacer, write_reports
 from tuner.rundir import files
 from tuner.rundir.lock import RunLock
 from tuner.space.schema import Spec
@@ -54,7 +55,7 @@ class OracleServer:
         self.address = address
         self.verbose = verbose
         # One thread, as keras-tuner's chief uses: the oracle serialises its calls anyway.
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=1), options=cluster.CHIEF_KEEPALIVE)
         self.servicer = kt_compat.serve_oracle(oracle, self.server)
 
     def __enter__(self) -> OracleServer:
@@ -107,7 +108,7 @@ class OracleServer:
         stop: Callable[[], None],
     ) -> None:
         reported = set(self.oracle.end_order)
-        unwritten, written_at = False, time.monotonic()
+        unwritten, pacer = False, ReportPacer(every=REPORT_SECONDS)
         try:
             # The failure streak changes only when a trial ends (it reads histories): checked then, and once
             # here for a run resumed with its streak already at the limit.
@@ -117,9 +118,9 @@ class OracleServer:
                 seen += len(ended)
                 _announce(self.oracle, ended, reported, listener)
                 unwritten = unwritten or bool(ended)
-                if unwritten and time.monotonic() - written_at >= REPORT_SECONDS:
-                    _write_reports(self.oracle, run_dir, live=True)
-                    unwritten, written_at = False, time.monotonic()
+                if unwritten and pacer.due():
+                    pacer.write(_write_reports, self.oracle, run_dir, live=True)
+                    unwritten = False
                 if ended:
                     stop_if_failing(self.oracle, run_dir)
                 if self.done():

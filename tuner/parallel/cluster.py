@@ -23,6 +23,17 @@ LOOPBACK = "127.0.0.1"
 # A GPU TensorFlow can use shows up as one of these (NVIDIA's driver, AMD's ROCm driver).
 GPU_DEVICE_FILES = ("/proc/driver/nvidia/gpus", "/dev/nvidia0", "/dev/nvidiactl", "/dev/kfd")
 DEFAULT_PORT = 8000
+# A link that goes dead (a cable pulled, a host gone) carries no error: TCP keeps resending for about 15 minutes
+# and gRPC keeps calling the connection ready. So while a worker's request is open it pings the chief every
+# KEEPALIVE_MS and drops the connection when a ping goes unanswered for KEEPALIVE_TIMEOUT_MS; the chief accepts
+# pings that often (by default gRPC servers refuse more than one every 5 minutes when they have sent no data).
+KEEPALIVE_MS = 2000
+KEEPALIVE_TIMEOUT_MS = 5000  # generous: a chief on a busy machine must not be taken for gone
+WORKER_KEEPALIVE = [("grpc.keepalive_time_ms", KEEPALIVE_MS), ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS)]
+CHIEF_KEEPALIVE = [
+    ("grpc.http2.min_ping_interval_without_data_ms", KEEPALIVE_MS // 2),
+    ("grpc.http2.max_ping_strikes", 0),  # never close a worker's connection for pinging
+]
 
 
 @dataclass(frozen=True)

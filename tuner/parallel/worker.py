@@ -69,9 +69,10 @@ class ChiefLink:
     """The stub a worker's requests to the chief go through: rejoins a restarted chief, gives up on one gone for good.
 
     keras-tuner's own client waits up to an hour for a chief that is not listening, and lets gRPC's UNAVAILABLE
-    out of the search loop (a traceback) when the chief goes away during a request. Here a request interrupted
-    that way is sent again, and a request waits for a chief for as long as ``seconds``; after that the worker
-    stops. A stop signal that arrives meanwhile stops it at once: waiting is a safe point.
+    out of the search loop (a traceback) when the chief goes away during a request, or waits as long on a link
+    gone dead. Here a request interrupted either way (a dead link is found by keepalive pings) is sent again, and
+    a request waits for a chief for as long as ``seconds``; after that the worker stops. A stop signal that
+    arrives meanwhile stops it at once: waiting is a safe point.
     """
 
     def __init__(self, chief: Address, stop: Callable[[], None], seconds: float = CHIEF_LOST_SECONDS) -> None:
@@ -79,7 +80,7 @@ class ChiefLink:
         self.stop = stop
         self.seconds = seconds
         self.ready = False
-        self.channel = grpc.insecure_channel(str(chief), options=RETRY_OPTIONS)
+        self.channel = grpc.insecure_channel(str(chief), options=RETRY_OPTIONS + cluster.WORKER_KEEPALIVE)
         self.stub = kt_compat.oracle_stub(self.channel)
         self.channel.subscribe(self._track, try_to_connect=True)
 

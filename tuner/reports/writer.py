@@ -3,7 +3,10 @@ current ones."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tuner.reports.html import LIVE_MARK, render_report
 from tuner.reports.ranking import rank
@@ -37,3 +40,29 @@ def is_live(html_path: Path) -> bool:
             return LIVE_MARK in stream.read(4096)
     except FileNotFoundError:
         return False
+
+
+class ReportPacer:
+    """When a running search rewrites its live reports: often, but never for more than about ``share`` of its time.
+
+    A rewrite reads and renders every trial, so it costs more as the run grows; after every trial, a search of
+    hundreds of short trials would spend more and more of each trial on its reports. A rewrite is due once the time
+    since the last one is ``1 / share - 1`` times what that one took, and at least ``every`` seconds.
+    """
+
+    def __init__(self, every: float = 0.0, share: float = 0.1) -> None:
+        self.every = every
+        self.share = share
+        self.due_at = time.monotonic() + every
+
+    def due(self) -> bool:
+        """Whether the next rewrite may run now."""
+        return time.monotonic() >= self.due_at
+
+    def write(self, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run ``action`` (a rewrite) and schedule the next one from how long it took; returns what it returned."""
+        started = time.monotonic()
+        result = action(*args, **kwargs)
+        took = time.monotonic() - started
+        self.due_at = started + took + max(self.every, took * (1 / self.share - 1))
+        return result
