@@ -47,3 +47,15 @@ def test_folder_example_validates_next_to_a_folder_of_images(tmp_path):
     spec, _ = load_spec(tmp_path / "folder.yaml")
     check = check_space(spec, tmp_path)
     assert len(check.class_counts) == 3 and check.input_shape == (64, 64, 3)
+
+
+def test_fashion_mnist_spaces_search_the_cnn_family_for_their_machine():
+    cpu, _ = load_spec(BUNDLED / "fashion_mnist.yaml")
+    gpu, _ = load_spec(BUNDLED / "fashion_mnist_gpu.yaml")
+    for spec in (cpu, gpu):
+        assert spec.data.test_split == "official" and spec.search.objective.name == "val_accuracy"
+        assert spec.model.filters_growth == 2.0 and spec.optimizer.schedule == "cosine"
+        assert spec.augmentation.flip == "horizontal"
+    assert cpu.training.mixed_precision is False and cpu.search.max_trials * cpu.training.epochs == 60
+    assert gpu.training.mixed_precision is True and gpu.model.residual is True
+    assert gpu.training.epochs > cpu.training.epochs
