@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -20,12 +21,28 @@ SPACE = "name: par\nseed: 7\ndata: {source: digits}\n" + TINY_MODEL + "search: {
 TRIALS = 4
 
 
+STARTED: list[subprocess.Popen[str]] = []
+
+
 def start(cwd: Path, *args: str) -> subprocess.Popen[str]:
     """Start the console script in the background, as a user's shell would."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [tuner_executable(), *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    STARTED.append(process)
+    return process
+
+
+@pytest.fixture(autouse=True)
+def no_process_left_behind() -> Iterator[None]:
+    """A test that fails midway must not leave its chief or workers running into the tests after it."""
+    yield
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
 
 
 def finish(process: subprocess.Popen[str], timeout: float = 300) -> tuple[str, str]:
