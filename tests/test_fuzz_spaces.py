@@ -112,4 +112,5 @@ def test_an_anchor_used_as_a_user_would_loads(tmp_path):
 
 def test_a_huge_string_is_quoted_short_in_the_message(tmp_path):
     error = _error(tmp_path, f"data: {{source: digits}}\nname: {'x' * 100_000}!\n")
-    assert len(str(error)) < 300 and "(100,003 characters)" in str(error)
+    message = str(error).removeprefix(str(tmp_path))  # the message itself, whatever the folder's name
+    assert len(message) < 300 and "(100,003 characters)" in message
