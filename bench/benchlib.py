@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,12 @@ class Figures:
             results.write_text(json.dumps(self.values, indent=2, default=float) + "\n", encoding="utf-8")
             print(f"results: {results}")
         return 1 if self.missed else 0
+
+
+def children_cpu_seconds() -> float:
+    """User and system CPU seconds of every finished child process so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def results_path(name: str, given: str | None) -> Path | None:

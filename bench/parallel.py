@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -20,15 +19,9 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from benchlib import Figures, results_path
+from benchlib import Figures, children_cpu_seconds, results_path
 
 RUN_NAME = "digits-cnn"
-
-
-def children_cpu_seconds() -> float:
-    """User and system CPU seconds of every finished child process so far."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def search(workers: int, runs_dir: Path, trials: int, epochs: int | None) -> tuple[float, float, pd.DataFrame]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 import yaml
-from benchlib import SPACES, Figures, results_path
+from benchlib import SPACES, Figures, children_cpu_seconds, results_path
 
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 # The CNN family's keys by section: removing them leaves the plain blocks every older space meant.
@@ -59,12 +58,6 @@ def plain(space: dict[str, Any]) -> dict[str, Any]:
             stripped.get(section, {}).pop(key, None)
     stripped.pop("augmentation", None)
     return stripped
-
-
-def children_cpu_seconds() -> float:
-    """User and system CPU seconds of every finished child process so far."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def search(space: dict[str, Any], folder: Path, workers: int) -> tuple[float, float, pd.Series]:
