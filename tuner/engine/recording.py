@@ -207,7 +207,8 @@ def save_checkpoint(model: keras.Model, path: Path) -> None:
     except OSError as error:
         failure = OSError(error.errno, error.strerror or str(error).splitlines()[0], str(path))
     finally:
-        gc.collect()  # the original error, its frames and the h5py objects they hold
+        if failure is not None:  # a save that worked leaves nothing to free: no collection on every trial
+            gc.collect()  # the original error, its frames and the h5py objects they hold
         sys.excepthook, sys.unraisablehook = shown
     if failure is not None:
         raise failure
