@@ -23,7 +23,7 @@ from typing import Any
 
 from benchlib import Figures, load_arrays, results_path, space
 
-from tuner.engine.quiet import import_tensorflow_quietly
+from tuner.backend.selection import import_quietly
 
 
 def configurations(count: int, seed: int) -> list[dict[str, Any]]:
@@ -113,7 +113,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--results", help="results JSON (default bench/results/levers.json; '-' for none)")
     args = parser.parse_args()
-    import_tensorflow_quietly()
+    import_quietly()
 
     spec = space("digits")
     data = load_arrays(spec, spec.seed)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from benchlib import ROOT, Figures, bare_fit_seconds, load_arrays, load_trials, results_path, space
 
-from tuner.engine.quiet import import_tensorflow_quietly
+from tuner.backend.selection import import_quietly
 
 
 def main() -> int:
@@ -29,7 +29,7 @@ def main() -> int:
     parser.add_argument("--target", type=float, default=1.10)
     parser.add_argument("--results", help="results JSON (default bench/results/overhead.json; '-' for none)")
     args = parser.parse_args()
-    import_tensorflow_quietly()
+    import_quietly()
     import kt_by_hand
 
     from tuner.engine.search import run_search

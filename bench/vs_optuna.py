@@ -26,7 +26,7 @@ from typing import Any
 
 from benchlib import ROOT, Figures, load_arrays, results_path, space
 
-from tuner.engine.quiet import import_tensorflow_quietly
+from tuner.backend.selection import import_quietly
 
 # task -> (bundled space, overrides keeping it modest, validation accuracy to reach)
 TASKS: dict[str, tuple[str, dict[str, Any], float]] = {
@@ -177,7 +177,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, help="keep only this many samples of each task (smoke runs)")
     parser.add_argument("--results", help="results JSON (default bench/results/vs_optuna.json; '-' for none)")
     args = parser.parse_args()
-    import_tensorflow_quietly()
+    import_quietly()
     from tuner.model.task import settle
 
     figures = Figures("vs_optuna")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -43,6 +44,7 @@ def test_a_new_run_records_its_format_and_the_versions_that_made_it(tmp_path):
     assert record["keras_tuner"] == metadata.version("keras-tuner")
     assert record["keras"] == metadata.version("keras")
     assert record["tensorflow"] == metadata.version("tensorflow")
+    assert record["backend"] == os.environ.get("KERAS_BACKEND", "tensorflow")
     created = datetime.fromisoformat(record["created"])
     assert created.utcoffset().total_seconds() == 0
     assert abs((datetime.now(UTC) - created).total_seconds()) < 60
@@ -182,8 +184,8 @@ def test_a_saved_space_that_no_longer_validates_is_one_input_error_naming_the_ru
 def test_the_format_module_imports_no_framework(tmp_path):
     probe = (
         "import pathlib, sys\nimport tuner.rundir.format as f\n"
-        "f.write_run_file(pathlib.Path(sys.argv[1])); f.check_readable(pathlib.Path(sys.argv[1]))\n"
-        "print(sorted({'keras', 'tensorflow', 'keras_tuner'} & set(sys.modules)))"
+        "f.write_run_file(pathlib.Path(sys.argv[1]), 'jax'); f.check_readable(pathlib.Path(sys.argv[1]))\n"
+        "print(sorted({'keras', 'tensorflow', 'keras_tuner', 'jax', 'torch'} & set(sys.modules)))"
     )
     result = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -16,7 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from tuner.engine.quiet import import_tensorflow_quietly
+from tuner.backend.selection import import_quietly, select
 from tuner.errors import STOP_SIGNALS, InputError, SearchInterruptedError, TunerError
 from tuner.parallel.cluster import Address
 from tuner.rundir import files, layout
@@ -69,17 +69,23 @@ def _with_overrides(spec: Spec, args: argparse.Namespace) -> Spec:
 
 def _worker_args(args: argparse.Namespace) -> list[str]:
     """The overrides a local worker needs to see the same space as its chief."""
-    given = {"--runs-dir": str(args.runs_dir.resolve()), "--epochs": args.epochs, "--seed": args.seed}
+    given = {
+        "--runs-dir": str(args.runs_dir.resolve()),
+        "--epochs": args.epochs,
+        "--seed": args.seed,
+        "--backend": args.backend,
+    }
     flags = [part for flag, value in given.items() if value is not None for part in (flag, str(value))]
     return [*flags, *(["--tensorboard"] if args.tensorboard else [])]
 
 
 def search(args: argparse.Namespace, console: Console) -> int:
     """``tuner search`` (in this process, or with local workers) and ``tuner chief``."""
+    args.backend = select(args.backend)
     with space_of(args) as (spec, space):
-        # ``search --workers`` imports TensorFlow once its workers are starting (tuner.parallel.launcher).
+        # ``search --workers`` imports the backend once its workers are starting (tuner.parallel.launcher).
         if not args.verbose and getattr(args, "workers", None) is None:
-            import_tensorflow_quietly()
+            import_quietly()
         try:
             return _search(args, spec, space, console)
         except KeyboardInterrupt as stop:
@@ -193,10 +199,11 @@ def worker(args: argparse.Namespace, console: Console) -> int:
     """``tuner worker``: join a chief and train the trials it hands out until it says stop."""
     from tuner.parallel.cluster import LOCAL_WORKER, default_tuner_id, hide_grpc_notes
 
+    select(args.backend)
     with space_of(args) as (spec, space):
         if not args.verbose:
             hide_grpc_notes()
-            import_tensorflow_quietly()
+            import_quietly()
         from tuner.parallel.worker import run_worker
 
         tuner_id = args.id or default_tuner_id(os.environ)
@@ -224,8 +231,9 @@ def worker(args: argparse.Namespace, console: Console) -> int:
 
 def validate(args: argparse.Namespace, console: Console) -> int:
     """``tuner validate``: the space's hyperparameters, data, model sizes and grid, without training."""
+    select(args.backend)
     with space_of(args) as (spec, space):
-        import_tensorflow_quietly()
+        import_quietly()
         from tuner.engine.validate import check_space
 
         check = check_space(spec, space.parent)
@@ -256,7 +264,7 @@ def schema(args: argparse.Namespace, console: Console) -> int:
 
 
 def report(args: argparse.Namespace, console: Console) -> int:
-    """Rank a run, write both reports and print the top trials; never imports TensorFlow."""
+    """Rank a run, write both reports and print the top trials; never imports a backend."""
     from tuner.reports.terminal import as_text, top_table
     from tuner.reports.writer import is_live, write_reports
 
@@ -327,7 +335,8 @@ def export(args: argparse.Namespace, console: Console) -> int:
         return 0
     if args.output.suffix != ".keras":
         raise InputError(f"--output must end in .keras (got {args.output})")
-    import_tensorflow_quietly()
+    select(args.backend)
+    import_quietly()
     from tuner.engine.export import export_trial
 
     exported = export_trial(args.run_dir, args.rank, args.output)
@@ -341,7 +350,8 @@ def export(args: argparse.Namespace, console: Console) -> int:
 
 def predict(args: argparse.Namespace, console: Console) -> int:
     """Each image's predicted class and the class probabilities, as CSV on stdout or in ``--output``."""
-    import_tensorflow_quietly()
+    select(args.backend)
+    import_quietly()
     from tuner.engine.predict import as_csv, image_files, load_predictor, predict_files
 
     predictor = load_predictor(args.model)

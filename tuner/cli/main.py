@@ -1,6 +1,6 @@
 """The ``tuner`` command: parse arguments, run the subcommand's handler, turn errors into one line and an exit code.
 
-TensorFlow is imported only by the commands that build models, so ``tuner --help`` stays fast.
+Keras and its backend are imported only by the commands that build models, so ``tuner --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 from rich.console import Console
 
+from tuner.backend.selection import framework_loaded
 from tuner.cli.parser import parse_arguments
 from tuner.engine.quiet import hide_gaussian_process_notes
 from tuner.errors import TunerError, TunerWarning
@@ -23,19 +24,20 @@ INTERRUPTED = 130
 
 
 def run() -> NoReturn:
-    """The console script (and ``python -m tuner``): ``main``, then an exit that skips TensorFlow's teardown.
+    """The console script (and ``python -m tuner``): ``main``, then an exit that skips the backend's teardown.
 
     Unloading TensorFlow's native state at interpreter exit takes about a second here (``import
     tensorflow`` then exit: 3.9 s; with ``os._exit``: 3.0 s), paid at the end of every search and by
-    every worker. By the time ``main`` returns, everything a command writes is on disk (atomic writes),
-    so once TensorFlow is loaded the process flushes its output and leaves directly, after the image cache
-    entries it built are written (loaded only by commands that read data: ``tuner --help`` stays fast).
+    every worker; JAX's and PyTorch's are cheaper but no more needed. By the time ``main`` returns, everything
+    a command writes is on disk (atomic writes), so once Keras and its backend are loaded the process flushes its
+    output and leaves directly, after the image cache entries it built are written (loaded only by commands that
+    read data: ``tuner --help`` stays fast).
     """
     code = main()
     cache = sys.modules.get("tuner.data.cache")
     if cache is not None:
         cache.finish_writing()
-    if "tensorflow" not in sys.modules:
+    if not framework_loaded():
         sys.exit(code)
     logging.shutdown()
     sys.stdout.flush()

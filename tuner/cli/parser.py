@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tuner import __version__
+from tuner.backend.selection import BACKENDS, DEFAULT, ENVIRONMENT
 from tuner.cli import commands
 from tuner.parallel.cluster import (
     DEFAULT_PORT,
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = subcommands.add_parser("validate", help="check a space without training")
     validate.set_defaults(handler=commands.validate)
     validate.add_argument("space", type=Path, help="search-space YAML")
+    _add_backend_option(validate)
 
     report = subcommands.add_parser("report", help="rank a run's trials and write results.csv and report.html")
     report.set_defaults(handler=commands.report)
@@ -136,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("model", type=Path, help="a .keras file from tuner export (its .yaml next to it), or a run")
     predict.add_argument("images", type=Path, nargs="+", help="image files, or folders searched for them")
     predict.add_argument("--output", type=Path, help="write the predictions to this CSV (default: print them)")
+    _add_backend_option(predict)
     export = subcommands.add_parser("export", help="save a trial's trained model and a YAML that retrains it")
     export.set_defaults(handler=commands.export)
     export.add_argument("run_dir", type=Path, help="a run directory made by tuner search")
@@ -146,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--output", type=Path, default=Path("best.keras"), help="the .keras file to write (default: best.keras)"
     )
+    _add_backend_option(export)
     schema = subcommands.add_parser("schema", help="print the JSON Schema of the space file, for editors")
     schema.set_defaults(handler=commands.schema)
     return parser
@@ -163,6 +167,16 @@ def _add_space_options(parser: argparse.ArgumentParser, max_trials: bool) -> Non
         "--tensorboard", action="store_true", default=None, help="write TensorBoard logs (search.tensorboard: true)"
     )
     parser.add_argument("--seed", type=_non_negative, help="override seed")
+    _add_backend_option(parser)
+
+
+def _add_backend_option(parser: argparse.ArgumentParser) -> None:
+    """The Keras backend; checked by the command itself, so a bad or missing one is one line (exit 2)."""
+    parser.add_argument(
+        "--backend",
+        metavar="{" + ",".join(BACKENDS) + "}",
+        help=f"Keras backend to train on (default: ${ENVIRONMENT}, else {DEFAULT}); a run resumes on its own",
+    )
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -181,7 +195,7 @@ def _add_threads_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--threads",
         type=_positive,
-        help="TensorFlow threads per worker (default: 1; results match across worker counts at equal threads)",
+        help="threads per worker (default: 1; results match across worker counts at equal threads)",
     )
 
 

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import tensorflow as tf
 from keras_tuner.errors import FailedTrialError
 
+from tuner.backend.errors import is_out_of_memory
 from tuner.errors import TrialsFailedError
 from tuner.rundir import layout
 
@@ -26,11 +26,6 @@ def failure_reason(error: BaseException) -> str:
         text = next((line.split(" on /job:")[0] for line in lines if line.startswith("OOM when allocating")), text)
         return f"out of memory: {text}".rstrip(": ")
     return f"{type(error).__name__}: {text}".rstrip(": ")
-
-
-def is_out_of_memory(error: BaseException) -> bool:
-    """Whether training ran out of memory: worth one more try with a smaller batch."""
-    return isinstance(error, (tf.errors.ResourceExhaustedError, MemoryError))
 
 
 def check_finite(epochs: Sequence[dict[str, float]]) -> None:

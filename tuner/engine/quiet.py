@@ -1,40 +1,13 @@
 """Keep library chatter that the user cannot act on off the terminal.
 
-TensorFlow's native code logs CUDA probing and CPU-feature notes through absl before any log level
-applies (``TF_CPP_MIN_LOG_LEVEL`` does not reach them), straight to file descriptor 2. They are noise
-to someone running a search, so the import runs with that descriptor pointed at /dev/null.
+The backend's own import notes are silenced where it is imported (``tuner.backend.selection.import_quietly``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import gc
-import os
-import sys
 import warnings
 from collections.abc import Iterator
-
-
-def import_tensorflow_quietly() -> None:
-    """Import TensorFlow once with native stderr silenced; Python errors still surface normally.
-
-    Its objects are then moved out of the garbage collector's sight (``gc.freeze``): they live as long as
-    the process, and otherwise the first full collection after the import, usually while the data is listed,
-    walks all of them (0.2 s, measured on listing a 4,000-image folder: 0.21 s the first time, 0.005 s after).
-    """
-    if "tensorflow" in sys.modules:
-        return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-    gc.freeze()
 
 
 def hide_gaussian_process_notes() -> None:

@@ -17,7 +17,8 @@ import keras_tuner
 
 from tuner.compat.keras_tuner import SaveBestEpoch, TunerHooks, is_worker, oversized_params
 from tuner.engine.budget import StopOnTime, read_deadline
-from tuner.engine.failures import check_finite, failure_reason, is_out_of_memory, stop_if_failing
+from tuner.backend.errors import is_out_of_memory
+from tuner.engine.failures import check_finite, failure_reason, stop_if_failing
 from tuner.engine.interrupt import StopOnCtrlC
 from tuner.engine.listener import Listener
 from tuner.engine.quiet import optimizer_state_left_behind

@@ -1,7 +1,8 @@
-"""Bit-identical searches: deterministic kernels, and a check that the best trial trains the same way twice.
+"""Bit-identical searches: a check that the best trial trains the same way twice.
 
 Seeds come from ``tuner.search.trial_seed`` (run seed, hyperparameters, restart), set before every build;
-the data split and the oracle have their own seeds derived from the run seed.
+the data split and the oracle have their own seeds derived from the run seed; each backend's deterministic
+kernels are chosen by ``tuner.backend.determinism``.
 """
 
 from __future__ import annotations
@@ -14,13 +15,6 @@ import pandas as pd
 
 from tuner.errors import NotReproducibleError
 from tuner.rundir import layout
-
-
-def enable_determinism() -> None:
-    """Make TensorFlow pick deterministic kernels, so a seed fixes every loss to the last bit."""
-    import tensorflow as tf
-
-    tf.config.experimental.enable_op_determinism()
 
 
 def check_replay(tuner: Any, ranked: pd.DataFrame, run_dir: Path, *fit_args: Any, **fit_kwargs: Any) -> None:

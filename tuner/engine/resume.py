@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from tuner.backend.selection import active
 from tuner.errors import InputError
 from tuner.rundir import files, layout
 from tuner.rundir import format as run_format
@@ -35,11 +36,25 @@ def prepare_run_dir(run_dir: Path, spec: Spec, overwrite: bool) -> None:
         # Before anything else: a newer tuner's run is refused for its format, whatever else it holds.
         run_format.check_readable(run_dir)
         if (run_dir / layout.SPACE_FILE).exists():
+            check_same_backend(run_dir)
             run_format.migrate(run_dir)  # first: the comparison below reads the run as this tuner writes it
             check_same_space(run_dir, spec)
     files.write_atomic(run_dir / layout.SPACE_FILE, resolved_yaml(spec))
     if not run_format.run_file(run_dir).exists():
-        run_format.write_run_file(run_dir)
+        run_format.write_run_file(run_dir, active())
+
+
+def check_same_backend(run_dir: Path) -> None:
+    """Refuse to go on with a run on another backend than it started on: its trials would not be comparable.
+
+    The same seed gives other weights, kernels and losses on each backend, so a run mixing two ranks noise.
+    """
+    recorded, backend = run_format.recorded_backend(run_dir), active()
+    if recorded != backend:
+        raise InputError(
+            f"{run_dir} was started on the {recorded} backend, not {backend}: resume it with --backend {recorded},"
+            " or pass --overwrite to start it again on this one"
+        )
 
 
 def check_same_space(run_dir: Path, spec: Spec) -> None:

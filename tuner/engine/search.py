@@ -15,6 +15,7 @@ from typing import Any
 import keras
 import keras_tuner
 
+from tuner.backend.determinism import enable_determinism
 from tuner.compat import keras_tuner as kt_compat
 from tuner.data.dataset import Dataset
 from tuner.data.sources import load_data
@@ -24,7 +25,7 @@ from tuner.engine.durable import DurableTuner, durable_oracle
 from tuner.engine.holdout import score_best
 from tuner.engine.listener import Listener, SilentListener
 from tuner.engine.recording import RecordingTuner
-from tuner.engine.reproducible import check_replay, enable_determinism
+from tuner.engine.reproducible import check_replay
 from tuner.engine.resume import prepare_run_dir
 from tuner.engine.seeds import derive_seed
 from tuner.model.hypermodel import CNNHyperModel

@@ -8,7 +8,7 @@ import keras
 import keras_tuner
 import numpy as np
 
-from tuner.compat.tensorflow import custom_gradients_released
+from tuner.backend.memory import released_after_training
 from tuner.data.dataset import Subset
 from tuner.model import task
 from tuner.model.batches import batches
@@ -77,7 +77,7 @@ class CNNHyperModel(keras_tuner.HyperModel):
         if schedule is not None:
             extra.append(schedule)
         kwargs.setdefault("epochs", hp.get("epochs"))
-        with custom_gradients_released():
+        with released_after_training():
             return model.fit(
                 self.batches(hp, x, shuffle=True, batch_size=batch_size),
                 validation_data=self.batches(hp, validation_data, shuffle=False, batch_size=batch_size),

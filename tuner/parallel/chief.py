@@ -26,6 +26,7 @@ from typing import Any
 import grpc
 import keras_tuner
 
+from tuner.backend.devices import hide_gpus
 from tuner.compat import keras_tuner as kt_compat
 from tuner.data.dataset import Dataset
 from tuner.engine.budget import start_session
@@ -180,7 +181,7 @@ def open_chief(
     spec: Spec, base_dir: Path, runs_dir: Path, overwrite: bool, verbose: bool
 ) -> tuple[keras_tuner.Tuner, Dataset]:
     """The tuner whose oracle the chief serves (a fresh run, or the saved state of an existing one) and its data."""
-    cluster.hide_gpus()
+    hide_gpus()
     # This process owns the oracle: keras-tuner's variables, if inherited, would make it a worker.
     for name in (cluster.TUNER_ID, cluster.ORACLE_IP, cluster.ORACLE_PORT):
         os.environ.pop(name, None)

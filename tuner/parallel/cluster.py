@@ -2,8 +2,8 @@
 
 keras-tuner runs a search across processes when every process finds ``KERASTUNER_TUNER_ID``,
 ``KERASTUNER_ORACLE_IP`` and ``KERASTUNER_ORACLE_PORT`` in its environment: the chief serves the
-oracle over gRPC and the workers ask it for trials. TensorFlow is imported lazily here, so the
-command-line parser can use these helpers without slowing ``tuner --help``.
+oracle over gRPC and the workers ask it for trials. Nothing here imports a framework, so the command-line
+parser can use these helpers without slowing ``tuner --help``; threads and GPUs are ``tuner.backend``'s.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 TUNER_ID = "KERASTUNER_TUNER_ID"
 ORACLE_IP = "KERASTUNER_ORACLE_IP"
@@ -20,8 +19,6 @@ ORACLE_PORT = "KERASTUNER_ORACLE_PORT"
 # Set for the workers of ``tuner search --workers``: stopped with their launcher, they leave the telling to it.
 LOCAL_WORKER = "TUNER_LOCAL_WORKER"
 LOOPBACK = "127.0.0.1"
-# A GPU TensorFlow can use shows up as one of these (NVIDIA's driver, AMD's ROCm driver).
-GPU_DEVICE_FILES = ("/proc/driver/nvidia/gpus", "/dev/nvidia0", "/dev/nvidiactl", "/dev/kfd")
 DEFAULT_PORT = 8000
 # A link that goes dead (a cable pulled, a host gone) carries no error: TCP keeps resending for about 15 minutes
 # and gRPC keeps calling the connection ready. So while a worker's request is open it pings the chief every
@@ -50,7 +47,7 @@ class Address:
 
 @dataclass(frozen=True)
 class WorkerSlot:
-    """One local worker: its stable keras-tuner id, TensorFlow threads and GPU (None on CPU)."""
+    """One local worker: its stable keras-tuner id, threads and GPU (None on CPU)."""
 
     tuner_id: str
     threads: int
@@ -90,9 +87,12 @@ def join_chief(chief: Address, tuner_id: str) -> None:
 
 
 def worker_environment(base: Mapping[str, str], chief: Address, slot: WorkerSlot) -> dict[str, str]:
-    """A local worker's environment: keras-tuner's three variables, its thread count and its own GPU."""
+    """A local worker's environment: keras-tuner's three variables, its thread count and its own GPU.
+
+    It inherits the chief's, KERAS_BACKEND included, so every worker trains on the chief's backend.
+    """
     environ = {**base, TUNER_ID: slot.tuner_id, ORACLE_IP: chief.host, ORACLE_PORT: str(chief.port)}
-    # OpenMP-based kernels read this instead of TensorFlow's thread settings.
+    # OpenMP-based kernels (PyTorch's among them) read this instead of a framework's thread settings.
     environ["OMP_NUM_THREADS"] = str(slot.threads)
     if slot.gpu is not None:
         environ["CUDA_VISIBLE_DEVICES"] = slot.gpu
@@ -137,30 +137,3 @@ def plan_workers(
         WorkerSlot(tuner_id=f"worker-{index}", threads=threads, gpu=gpus[index % len(gpus)] if gpus else None)
         for index in range(count)
     ]
-
-
-def pin_threads(threads: int) -> None:
-    """Limit TensorFlow to ``threads`` threads per pool; must run before TensorFlow executes any op."""
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(threads)
-
-
-def visible_gpus() -> list[str]:
-    """Indices of the GPUs TensorFlow sees (empty on a CPU-only machine), as CUDA_VISIBLE_DEVICES values."""
-    if not any(Path(device).exists() for device in GPU_DEVICE_FILES):
-        return []  # no GPU driver: answered without importing TensorFlow, so local workers start sooner
-    import tensorflow as tf
-
-    count = len(tf.config.list_physical_devices("GPU"))
-    # Where CUDA_VISIBLE_DEVICES already narrows the devices, a worker's value must name one of those.
-    listed = [part.strip() for part in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if part.strip()]
-    return (listed or [str(index) for index in range(count)])[:count]
-
-
-def hide_gpus() -> None:
-    """Keep this process on the CPU: the chief only builds models to learn the space; GPUs are the workers'."""
-    import tensorflow as tf
-
-    tf.config.set_visible_devices([], "GPU")

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from tuner.engine.quiet import import_tensorflow_quietly
+from tuner.backend.selection import import_quietly
 from tuner.errors import STOP_SIGNALS, InputError
 from tuner.parallel import cluster
 from tuner.parallel.cluster import Address, WorkerSlot
@@ -168,7 +168,7 @@ def run_parallel(
     with RunLock(run_dir), WorkerPool(command, slots, chief, verbose, log) as pool, contextlib.ExitStack() as stack:
         with _stop_signals_held():
             if not verbose:
-                import_tensorflow_quietly()
+                import_quietly()
             from tuner.engine.interrupt import StopOnCtrlC
 
             stop = stack.enter_context(StopOnCtrlC())

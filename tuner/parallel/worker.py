@@ -18,10 +18,11 @@ from typing import Any
 import grpc
 import keras_tuner
 
+from tuner.backend.determinism import enable_determinism
+from tuner.backend.threads import pin_threads
 from tuner.compat import keras_tuner as kt_compat
 from tuner.engine.listener import SilentListener
-from tuner.engine.reproducible import enable_determinism
-from tuner.engine.resume import check_same_space
+from tuner.engine.resume import check_same_backend, check_same_space
 from tuner.engine.search import load_task, make_tuner, search_data
 from tuner.errors import ChiefUnreachableError, InputError
 from tuner.parallel import cluster
@@ -155,7 +156,7 @@ def run_worker(
     chief_lost_seconds: float = CHIEF_LOST_SECONDS,
 ) -> None:
     """Run trials handed out by the chief until it says the search is over, or it is gone ``chief_lost_seconds``."""
-    cluster.pin_threads(threads)
+    pin_threads(threads)
     cluster.join_chief(chief, tuner_id)
     enable_determinism()  # workers train the models, so they need the kernels a one-process search uses
     spec, data = load_task(spec, base_dir)
@@ -167,6 +168,7 @@ def run_worker(
             " (the same --runs-dir on a shared filesystem)"
         )
     check_same_space(run_dir, spec)
+    check_same_backend(run_dir)
     with files.writing_in(run_dir):
         tuner = make_tuner(spec, data, run_dir, False, SilentListener(), mixins=(PatientWorker,))
         with ChiefLink(chief, tuner.ctrl_c.check, chief_lost_seconds) as link, tuner.ctrl_c:

@@ -1,6 +1,7 @@
 """The run directory's format number, so a tuner refuses a run it cannot read instead of misreading it.
 
-Every run directory holds ``run.json``: the format it is written in and the versions that made it. A run
+Every run directory holds ``run.json``: the format it is written in, the Keras backend it trains on and the
+versions that made it. A run
 without one was made before formats were numbered and is format 0. A run in a newer format than ``FORMAT`` is
 refused with one line; an older one is brought up to ``FORMAT`` on resume, one ``MIGRATIONS`` step at a time.
 Versions come from the installed packages' metadata, so reading or writing this never imports a framework.
@@ -27,6 +28,10 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "keras": ("keras",),
     "tensorflow": ("tensorflow", "tensorflow-cpu"),
 }
+# The other backends' packages, recorded for the run that trains on them.
+BACKEND_PACKAGES: dict[str, tuple[str, ...]] = {"jax": ("jax",), "torch": ("torch",)}
+# Runs made before the backend was recorded could only train on TensorFlow.
+UNRECORDED_BACKEND = "tensorflow"
 
 
 def run_file(run_dir: Path) -> Path:
@@ -44,20 +49,27 @@ def installed_version(names: tuple[str, ...]) -> str | None:
     return None
 
 
-def run_record() -> dict[str, Any]:
-    """What ``run.json`` says of a run this tuner starts."""
-    versions = {field: installed_version(names) for field, names in PACKAGES.items()}
+def run_record(backend: str) -> dict[str, Any]:
+    """What ``run.json`` says of a run this tuner starts on ``backend``."""
+    packages = {**PACKAGES, **{name: names for name, names in BACKEND_PACKAGES.items() if name == backend}}
+    versions = {field: installed_version(names) for field, names in packages.items()}
     return {
         "format": FORMAT,
         "tuner": __version__,
+        "backend": backend,
         **versions,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
-def write_run_file(run_dir: Path) -> None:
-    """Record that this tuner, in this format, made the run (once: a resume keeps the record)."""
-    files.write_json(run_file(run_dir), run_record())
+def write_run_file(run_dir: Path, backend: str) -> None:
+    """Record that this tuner, in this format, made the run on ``backend`` (once: a resume keeps the record)."""
+    files.write_json(run_file(run_dir), run_record(backend))
+
+
+def recorded_backend(run_dir: Path) -> str:
+    """The backend a run trains on: the one it started with."""
+    return str(read_record(run_dir).get("backend", UNRECORDED_BACKEND))
 
 
 def read_record(run_dir: Path) -> dict[str, Any]:
@@ -89,7 +101,7 @@ def check_readable(run_dir: Path) -> int:
 
 def _number_the_format(run_dir: Path) -> None:
     """0 -> 1: the files stay as they are; ``run.json`` is added (its versions are the tuner's that resumed)."""
-    write_run_file(run_dir)
+    write_run_file(run_dir, UNRECORDED_BACKEND)
 
 
 # format number -> the step upgrading a run directory from it to the next one, its run.json included

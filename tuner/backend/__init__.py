@@ -1,0 +1,6 @@
+"""Keras' backend (TensorFlow, JAX or PyTorch): which one a process trains on, and everything that differs by it.
+
+Each module holds one concept with a branch per backend, so the rest of the package stays backend-neutral:
+``selection`` (choose, record and import the backend), ``determinism``, ``threads``, ``devices`` (GPUs),
+``errors`` (out of memory) and ``memory`` (what a trained model leaves behind).
+"""
