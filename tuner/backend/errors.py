@@ -22,4 +22,5 @@ def is_out_of_memory(error: BaseException) -> bool:
     if torch is not None and isinstance(error, torch.OutOfMemoryError):
         return True
     jax = sys.modules.get("jax")
-    return jax is not None and isinstance(error, jax.errors.JaxRuntimeError) and str(error).startswith(JAX_OUT_OF_MEMORY)
+    failed_in_jax = jax is not None and isinstance(error, jax.errors.JaxRuntimeError)
+    return failed_in_jax and str(error).startswith(JAX_OUT_OF_MEMORY)

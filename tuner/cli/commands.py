@@ -180,10 +180,11 @@ def _stopped_on_time(args: argparse.Namespace, spec: Spec, result: Any) -> str:
 
 def _launch(args: argparse.Namespace, spec: Spec, space: Path, console: Console, progress: Any) -> Any:
     """``tuner search --workers``: plan the local workers and run the search through them."""
+    from tuner.backend.devices import visible_gpus
     from tuner.parallel import cluster
     from tuner.parallel.launcher import run_parallel
 
-    gpus = cluster.visible_gpus()
+    gpus = visible_gpus()
     trials = None if spec.search.algorithm == "hyperband" else spec.search.max_trials
     count = None if args.workers == "auto" else args.workers
     slots = cluster.plan_workers(count, args.threads, cluster.usable_cores(), gpus, trials)

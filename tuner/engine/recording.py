@@ -15,9 +15,9 @@ from typing import Any
 import keras
 import keras_tuner
 
+from tuner.backend.errors import is_out_of_memory
 from tuner.compat.keras_tuner import SaveBestEpoch, TunerHooks, is_worker, oversized_params
 from tuner.engine.budget import StopOnTime, read_deadline
-from tuner.backend.errors import is_out_of_memory
 from tuner.engine.failures import check_finite, failure_reason, stop_if_failing
 from tuner.engine.interrupt import StopOnCtrlC
 from tuner.engine.listener import Listener

@@ -52,8 +52,9 @@ def check_same_backend(run_dir: Path) -> None:
     recorded, backend = run_format.recorded_backend(run_dir), active()
     if recorded != backend:
         raise InputError(
-            f"{run_dir} was started on the {recorded} backend, not {backend}: resume it with --backend {recorded},"
-            " or pass --overwrite to start it again on this one"
+            f"was started on the {recorded} backend, not {backend}: resume it with --backend {recorded},"
+            " or pass --overwrite to start it again on this one",
+            file=str(run_dir),
         )
 
 
