@@ -25,8 +25,8 @@ EXTRAS = {"tensorflow": "tuner", "jax": "tuner[jax]", "torch": "tuner[torch]"}
 
 
 def requested(name: str | None = None) -> str:
-    """The backend ``name`` (a ``--backend`` value) or ``KERAS_BACKEND`` asks for, else the default; unchecked."""
-    return name or os.environ.get(ENVIRONMENT) or DEFAULT
+    """The backend asked for, unchecked: ``name`` (``--backend``), else KERAS_BACKEND, else loaded Keras', else TF."""
+    return name or os.environ.get(ENVIRONMENT) or loaded_backend() or DEFAULT
 
 
 def select(name: str | None = None) -> str:
