@@ -26,7 +26,13 @@ def subset(tmp_path) -> Subset:
 
 
 def _epoch(data) -> list[tuple[np.ndarray, ...]]:
-    return [tuple(np.asarray(part) for part in batch) for batch in data]
+    """One epoch as Keras reads it: a tf.data pipeline by iterating it, a PyDataset (JAX, PyTorch) by index and then
+    its end-of-epoch call."""
+    if not isinstance(data, keras.utils.PyDataset):
+        return [tuple(np.asarray(part) for part in batch) for batch in data]
+    parts = [tuple(np.asarray(part) for part in data[index]) for index in range(len(data))]
+    data.on_epoch_end()
+    return parts
 
 
 @pytest.mark.parametrize("in_memory_bytes", [STREAMED, 2**20])

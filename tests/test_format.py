@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ import yaml
 
 import tuner
 from tests.helpers import tiny_space
+from tuner.backend.selection import BACKENDS, active
 from tuner.engine.resume import check_same_space, prepare_run_dir, resolved_yaml
 from tuner.errors import InputError, RunFormatError
 from tuner.rundir import format as run_format
@@ -44,7 +44,7 @@ def test_a_new_run_records_its_format_and_the_versions_that_made_it(tmp_path):
     assert record["keras_tuner"] == metadata.version("keras-tuner")
     assert record["keras"] == metadata.version("keras")
     assert record["tensorflow"] == metadata.version("tensorflow")
-    assert record["backend"] == os.environ.get("KERAS_BACKEND", "tensorflow")
+    assert record["backend"] == active()
     created = datetime.fromisoformat(record["created"])
     assert created.utcoffset().total_seconds() == 0
     assert abs((datetime.now(UTC) - created).total_seconds()) < 60
@@ -66,6 +66,9 @@ def test_a_resume_keeps_run_json_and_overwrite_starts_it_again(tmp_path):
     assert _record(run_dir)["created"] != "2000-01-01T00:00:00+00:00"
 
 
+@pytest.mark.skipif(
+    active() != "tensorflow", reason="a run from before run.json was TensorFlow's: another backend may not resume it"
+)
 def test_a_run_without_run_json_is_format_0_and_resuming_numbers_it(tmp_path):
     run_dir = tmp_path / "tiny"
     prepare_run_dir(run_dir, _spec(), overwrite=False)
@@ -76,6 +79,33 @@ def test_a_run_without_run_json_is_format_0_and_resuming_numbers_it(tmp_path):
 
     assert _record(run_dir)["format"] == 1
     assert run_format.check_readable(run_dir) == 1
+
+
+def test_a_run_recorded_before_backends_were_is_tensorflows(tmp_path):
+    run_dir = tmp_path / "tiny"
+    prepare_run_dir(run_dir, _spec(), overwrite=False)
+    assert run_format.recorded_backend(run_dir) == active()
+    record = _record(run_dir)
+    del record["backend"]
+    _write_record(run_dir, **record)
+    assert run_format.recorded_backend(run_dir) == "tensorflow"
+    (run_dir / layout.RUN_FILE).unlink()
+    assert run_format.recorded_backend(run_dir) == "tensorflow"
+
+
+def test_a_run_is_refused_on_another_backend_in_one_line_naming_both(tmp_path):
+    run_dir = tmp_path / "tiny"
+    prepare_run_dir(run_dir, _spec(), overwrite=False)
+    other = next(name for name in BACKENDS if name != active())
+    _write_record(run_dir, **{**_record(run_dir), "backend": other})
+    with pytest.raises(InputError) as raised:
+        prepare_run_dir(run_dir, _spec(), overwrite=False)
+    assert str(raised.value) == (
+        f"{run_dir}: was started on the {other} backend, not {active()}: resume it with --backend {other},"
+        " or pass --overwrite to start it again on this one"
+    )
+    prepare_run_dir(run_dir, _spec(), overwrite=True)
+    assert _record(run_dir)["backend"] == active()
 
 
 def test_every_older_format_has_a_step_to_the_next():
