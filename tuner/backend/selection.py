@@ -8,11 +8,13 @@ Nothing here imports a framework at module level, so ``tuner --help`` and ``tune
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import Iterator
 
 from tuner.errors import InputError
 
@@ -75,15 +77,26 @@ def import_quietly() -> None:
     if framework_loaded():
         return
     backend = select()
+    with native_stderr_silenced():
+        importlib.import_module(backend)
+        importlib.import_module("keras")
+    gc.freeze()
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """File descriptor 2 pointed at /dev/null for the block, where native code logs that Python cannot quiet.
+
+    Keras also imports TensorFlow on the other backends where it is installed (saving a model checks for its
+    types), and TensorFlow's import notes would land on the terminal then.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()
     saved = os.dup(2)
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
-            importlib.import_module(backend)
-            importlib.import_module("keras")
+            yield
     finally:
         os.dup2(saved, 2)
         os.close(saved)
-    gc.freeze()

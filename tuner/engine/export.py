@@ -18,6 +18,7 @@ from typing import Any
 import keras
 import yaml
 
+from tuner.backend.selection import native_stderr_silenced
 from tuner.errors import InputError
 from tuner.model.builder import build_model, make_optimizer
 from tuner.model.space import HP_NAMES, OPTIONAL_HP_NAMES
@@ -53,7 +54,8 @@ def export_trial(run_dir: Path, rank_wanted: int, output: Path) -> Exported:
     recorded = recorded_task(run_dir, trial_id)
     fixed = fixed_space(run.space, values, trial_id, recorded.class_names)
     model = raw_pixel_model(trained_model(run_dir, trial_id, values, recorded), recorded, values)
-    files.save_atomic(output, model.save)
+    with native_stderr_silenced():
+        files.save_atomic(output, model.save)
     space_path = output.with_suffix(".yaml")
     objective = chosen["objective"].iloc[0]
     comment = (
