@@ -20,7 +20,8 @@ import tensorflow as tf
 import yaml
 
 from tests.helpers import make_npz, tiny_space, tuner_executable
-from tuner.engine.failures import failure_reason, is_out_of_memory
+from tuner.backend.errors import is_out_of_memory
+from tuner.engine.failures import failure_reason
 from tuner.reports.records import load_trials
 from tuner.rundir import layout
 from tuner.testing.rundirs import random_trials, write_run

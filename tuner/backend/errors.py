@@ -9,6 +9,8 @@ import sys
 
 # What JAX's runtime error starts with when an allocation fails (XLA's status code).
 JAX_OUT_OF_MEMORY = "RESOURCE_EXHAUSTED"
+# PyTorch raises OutOfMemoryError for a GPU only; its CPU allocator fails with a plain RuntimeError saying this.
+TORCH_CPU_OUT_OF_MEMORY = "DefaultCPUAllocator: can't allocate memory"
 
 
 def is_out_of_memory(error: BaseException) -> bool:
@@ -20,6 +22,8 @@ def is_out_of_memory(error: BaseException) -> bool:
         return True
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(error, torch.OutOfMemoryError):
+        return True
+    if torch is not None and isinstance(error, RuntimeError) and TORCH_CPU_OUT_OF_MEMORY in str(error):
         return True
     jax = sys.modules.get("jax")
     failed_in_jax = jax is not None and isinstance(error, jax.errors.JaxRuntimeError)
