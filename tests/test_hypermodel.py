@@ -6,6 +6,7 @@ import keras_tuner
 import numpy as np
 import pytest
 
+from tuner.backend.selection import active
 from tuner.data.dataset import Subset
 from tuner.model.builder import build_model
 from tuner.model.hypermodel import CNNHyperModel
@@ -182,6 +183,7 @@ def test_default_precision_is_float32_throughout():
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(active() != "tensorflow", reason="only TensorFlow traces its training step into the registry")
 def test_fitting_leaves_no_traced_graph_in_tensorflows_gradient_registry(space_file):
     """Each fit's optimizer step registers a custom gradient holding its whole graph; fit must release it."""
     from tensorflow.python.framework import ops
