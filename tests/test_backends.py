@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -34,92 +33,72 @@ def search(folder: Path, *args: str, backend: str | None = None) -> subprocess.C
     return subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=600)
 
 
+def searched(folder: Path, *args: str, backend: str | None = None, **sections: dict) -> Path:
+    """The run directory of a tiny search in ``folder`` that must succeed."""
+    write_tiny_space(folder, **{**SECTIONS, **sections})
+    result = search(folder, *args, backend=backend)
+    assert result.returncode == 0, result.stderr
+    return folder / "runs" / "tiny"
+
+
 def ranked(run_dir: Path) -> pd.DataFrame:
     """What must not depend on reruns or workers: each ranked trial and its objective."""
     return pd.read_csv(run_dir / "results.csv")[["trial", "objective"]]
 
 
-def epochs(run_dir: Path) -> dict[str, list[dict[str, float]]]:
-    """Every restart's epochs without their timings, by history file."""
-    return {
-        path.name: [
-            {name: value for name, value in epoch.items() if name != "seconds"}
-            for epoch in json.loads(path.read_text())["epochs"]
-        ]
-        for path in sorted((run_dir / "history").glob("*.json"))
-    }
-
-
-@pytest.fixture(scope="module", params=INSTALLED)
-def first_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    """A search on each installed backend, chosen through KERAS_BACKEND alone: (backend, its run directory)."""
-    backend = request.param
-    folder = tmp_path_factory.mktemp(f"first-{backend}")
-    write_tiny_space(folder, **SECTIONS)
-    result = search(folder, backend=backend)
-    assert result.returncode == 0, result.stderr
-    return backend, folder / "runs" / "tiny"
+def histories(run_dir: Path) -> dict[str, dict]:
+    """Every restart's history by file name, without its timings."""
+    timings = {"seconds", "started", "finished", "latency_ms", "latency_batch_ms", "cost_seconds"}
+    found = {}
+    for path in sorted((run_dir / "history").glob("*.json")):
+        history = json.loads(path.read_text())
+        history["epochs"] = [{k: v for k, v in epoch.items() if k not in timings} for epoch in history["epochs"]]
+        found[path.name] = {k: v for k, v in history.items() if k not in timings}
+    return found
 
 
 @pytest.mark.slow
-def test_keras_backend_is_honoured_and_recorded_with_its_version(first_run):
-    backend, run_dir = first_run
-    record = json.loads((run_dir / "run.json").read_text())
-    assert record["backend"] == backend
-    assert record[backend] is not None  # the version of the backend it trained on
-    assert len(ranked(run_dir)) == 2
+@pytest.mark.parametrize("backend", INSTALLED)
+def test_a_rerun_is_bit_identical_recorded_and_not_resumed_on_another_backend(backend, tmp_path):
+    # Chosen by KERAS_BACKEND alone, then by --backend over a KERAS_BACKEND that names no backend at all.
+    first = searched(tmp_path / "first", backend=backend)
+    again = searched(tmp_path / "again", "--backend", backend, backend="not-a-backend")
+    for run_dir in (first, again):
+        record = json.loads((run_dir / "run.json").read_text())
+        assert record["backend"] == backend
+        assert record[backend] is not None  # the version of the backend it trained on
+    pd.testing.assert_frame_equal(ranked(again), ranked(first))
+    assert histories(again) == histories(first)
+    assert {history["backend"] for history in histories(first).values()} == {backend}
 
-
-@pytest.mark.slow
-def test_a_rerun_is_bit_identical_and_backend_overrides_keras_backend(first_run, tmp_path):
-    backend, run_dir = first_run
-    write_tiny_space(tmp_path, **SECTIONS)
-    # A KERAS_BACKEND that names no backend at all: --backend alone decides.
-    result = search(tmp_path, "--backend", backend, backend="not-a-backend")
-    assert result.returncode == 0, result.stderr
-    again = tmp_path / "runs" / "tiny"
-    assert json.loads((again / "run.json").read_text())["backend"] == backend
-    pd.testing.assert_frame_equal(ranked(again), ranked(run_dir))
-    assert epochs(again) == epochs(run_dir)
-
-
-@pytest.mark.slow
-def test_a_run_is_not_resumed_on_another_backend(first_run, tmp_path):
-    backend, run_dir = first_run
     other = next(name for name in BACKENDS if name != backend)
-    write_tiny_space(tmp_path, **SECTIONS)
-    moved = tmp_path / "runs" / "tiny"
-    shutil.copytree(run_dir, moved)
-    record = json.loads((moved / "run.json").read_text())
-    (moved / "run.json").write_text(json.dumps({**record, "backend": other}))  # as if started on the other one
-
-    result = search(tmp_path, "--backend", backend, "--max-trials", "3")
+    record = json.loads((first / "run.json").read_text())
+    (first / "run.json").write_text(json.dumps({**record, "backend": other}))  # as if started on the other one
+    result = search(tmp_path / "first", "--backend", backend, "--max-trials", "3")
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         f"tuner: {Path('runs') / 'tiny'}: was started on the {other} backend, not {backend}: resume it with"
         f" --backend {other}, or pass --overwrite to start it again on this one"
     ]
-    assert len(ranked(moved)) == 2  # nothing trained
+    assert len(ranked(first)) == 2  # nothing trained
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", INSTALLED)
 @pytest.mark.parametrize("algorithm", ["random", "grid"])
-def test_one_worker_and_two_find_the_same_trials_on_the_backend_asked_for(first_run, algorithm, tmp_path):
-    backend, run_dir = first_run
+def test_one_worker_and_two_find_the_same_trials_on_the_backend_asked_for(backend, algorithm, tmp_path):
     if backend == "tensorflow" and algorithm == "random":
         pytest.skip("tests/test_cli_parallel.py compares one and two workers of a random search on TensorFlow")
-    results = []
-    for workers in ("1", "2"):
-        folder = tmp_path / workers
-        folder.mkdir()
-        write_tiny_space(folder, **{**SECTIONS, "search": {**SECTIONS["search"], "algorithm": algorithm}})
-        # Unset KERAS_BACKEND: the workers follow --backend.
-        result = search(folder, "--workers", workers, "--backend", backend)
-        assert result.returncode == 0, result.stderr
-        results.append(ranked(folder / "runs" / "tiny"))
-    pd.testing.assert_frame_equal(results[0], results[1])
-    if algorithm == "random":  # the same trials as the search in one process: the workers trained on that backend
-        pd.testing.assert_frame_equal(results[0], ranked(run_dir))
+    search_section = {**SECTIONS["search"], "algorithm": algorithm}
+    # KERAS_BACKEND unset: the workers follow the launcher's --backend.
+    one, two = (
+        searched(tmp_path / workers, "--workers", workers, "--backend", backend, search=search_section)
+        for workers in ("1", "2")
+    )
+    pd.testing.assert_frame_equal(ranked(one), ranked(two))
+    trained = [history for run_dir in (one, two) for history in histories(run_dir).values()]
+    assert {history["backend"] for history in trained} == {backend}
+    assert {history["worker"] for history in histories(two).values()} == {"worker-0", "worker-1"}
 
 
 def test_an_unknown_backend_is_one_line_with_exit_code_2(space_file, monkeypatch, capsys):

@@ -16,6 +16,7 @@ import keras
 import keras_tuner
 
 from tuner.backend.errors import is_out_of_memory
+from tuner.backend.selection import active
 from tuner.compat.keras_tuner import SaveBestEpoch, TunerHooks, is_worker, oversized_params
 from tuner.engine.budget import StopOnTime, read_deadline
 from tuner.engine.failures import check_finite, failure_reason, stop_if_failing
@@ -158,6 +159,7 @@ class RecordingTuner(TunerHooks):
                     "class_names": list(self.hypermodel.class_names),
                     "pixel_scale": self.hypermodel.pixel_scale,
                     "worker": self.tuner_id,  # keras-tuner's id of this process: the timeline's lane
+                    "backend": active(),  # what trained it: a worker's own, which must be the run's
                     "started": started,
                     "finished": time.time(),
                     "stopped_on_time": on_time.stopped,
