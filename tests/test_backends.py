@@ -35,6 +35,7 @@ def search(folder: Path, *args: str, backend: str | None = None) -> subprocess.C
 
 def searched(folder: Path, *args: str, backend: str | None = None, **sections: dict) -> Path:
     """The run directory of a tiny search in ``folder`` that must succeed."""
+    folder.mkdir()
     write_tiny_space(folder, **{**SECTIONS, **sections})
     result = search(folder, *args, backend=backend)
     assert result.returncode == 0, result.stderr
