@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import tuner_executable, write_tiny_space
-from tuner.backend.selection import BACKENDS
+from tuner.backend.selection import BACKENDS, DEFAULT
 from tuner.cli.main import main
 
 INSTALLED = [
@@ -71,6 +71,9 @@ def test_a_rerun_is_bit_identical_recorded_and_not_resumed_on_another_backend(ba
     pd.testing.assert_frame_equal(ranked(again), ranked(first))
     assert histories(again) == histories(first)
     assert {history["backend"] for history in histories(first).values()} == {backend}
+    if backend != DEFAULT:  # neither --backend nor KERAS_BACKEND: the run is resumed on its own backend
+        resumed = search(tmp_path / "first")
+        assert resumed.returncode == 0, resumed.stderr
 
     other = next(name for name in BACKENDS if name != backend)
     record = json.loads((first / "run.json").read_text())
@@ -113,6 +116,23 @@ def test_an_unknown_backend_is_one_line_with_exit_code_2(space_file, monkeypatch
     assert capsys.readouterr().err.splitlines() == [
         "tuner: KERAS_BACKEND: unknown backend 'numpy'; choose one of tensorflow, jax, torch"
     ]
+
+
+def test_a_resumed_run_names_its_own_backend_unless_one_is_asked_for(tmp_path, monkeypatch, capsys):
+    space = write_tiny_space(tmp_path, name="tiny.yaml")
+    run_dir = tmp_path / "runs" / "tiny"
+    run_dir.mkdir(parents=True)
+    (run_dir / "space.yaml").write_text(space.read_text())
+    (run_dir / "run.json").write_text(json.dumps({"format": 1, "backend": "mxnet"}))  # a backend of the future
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    assert main(["search", str(space)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"tuner: {Path('runs') / 'tiny'}: unknown backend 'mxnet'; choose one of tensorflow, jax, torch"
+    ]
+    monkeypatch.setenv("KERAS_BACKEND", "neither")  # asked for: the run's own is not consulted
+    assert main(["search", str(space)]) == 2
+    assert "KERAS_BACKEND: unknown backend 'neither'" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not MISSING, reason="every backend is installed here")

@@ -31,22 +31,29 @@ def requested(name: str | None = None) -> str:
     return name or os.environ.get(ENVIRONMENT) or loaded_backend() or DEFAULT
 
 
-def select(name: str | None = None) -> str:
+def select(name: str | None = None, source: str = "--backend") -> str:
     """Choose this process's backend before Keras is imported; an unknown or missing one is an InputError.
 
-    Where Keras is already loaded (a library caller imported it), only its own backend can be chosen.
+    ``source`` says where ``name`` came from, for the error. Where Keras is already loaded (a library caller
+    imported it), only its own backend can be chosen.
     """
     chosen = requested(name)
-    source = "--backend" if name else ENVIRONMENT if os.environ.get(ENVIRONMENT) else "the default backend"
+    if not name:
+        source = ENVIRONMENT if os.environ.get(ENVIRONMENT) else "the default backend"
     if chosen not in BACKENDS:
-        raise InputError(f"{source}: unknown backend {chosen!r}; choose one of {', '.join(BACKENDS)}")
+        raise InputError(f"unknown backend {chosen!r}; choose one of {', '.join(BACKENDS)}", file=source)
     if importlib.util.find_spec(chosen) is None:
-        raise InputError(f"{source}: the {chosen} backend is not installed: pip install '{EXTRAS[chosen]}'")
+        raise InputError(f"the {chosen} backend is not installed: pip install '{EXTRAS[chosen]}'", file=source)
     loaded = loaded_backend()
     if loaded is not None and loaded != chosen:
-        raise InputError(f"{source}: asks for the {chosen} backend, but Keras is already loaded on {loaded}")
+        raise InputError(f"asks for the {chosen} backend, but Keras is already loaded on {loaded}", file=source)
     os.environ[ENVIRONMENT] = chosen
     return chosen
+
+
+def explicit(name: str | None) -> bool:
+    """Whether the user named a backend (``--backend`` or KERAS_BACKEND), rather than leaving the default."""
+    return bool(name or os.environ.get(ENVIRONMENT))
 
 
 def loaded_backend() -> str | None:

@@ -16,10 +16,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from tuner.backend.selection import import_quietly, select
+from tuner.backend.selection import explicit, import_quietly, select
 from tuner.errors import STOP_SIGNALS, InputError, SearchInterruptedError, TunerError
 from tuner.parallel.cluster import Address
 from tuner.rundir import files, layout
+from tuner.rundir import format as run_format
 from tuner.space.loading import load_spec
 from tuner.space.schema import Spec
 from tuner.space.yaml_source import YamlDocument
@@ -81,8 +82,8 @@ def _worker_args(args: argparse.Namespace) -> list[str]:
 
 def search(args: argparse.Namespace, console: Console) -> int:
     """``tuner search`` (in this process, or with local workers) and ``tuner chief``."""
-    args.backend = select(args.backend)
     with space_of(args) as (spec, space):
+        args.backend = _backend_of(args, args.runs_dir / spec.name, resuming=not args.overwrite)
         # ``search --workers`` imports the backend once its workers are starting (tuner.parallel.launcher).
         if not args.verbose and getattr(args, "workers", None) is None:
             import_quietly()
@@ -91,6 +92,14 @@ def search(args: argparse.Namespace, console: Console) -> int:
         except KeyboardInterrupt as stop:
             kind = _stopped_by(stop)
             raise kind(_interrupted(args, spec, kind.reason)) from None
+
+
+def _backend_of(args: argparse.Namespace, run_dir: Path, resuming: bool) -> str:
+    """Choose the backend: ``--backend``, else KERAS_BACKEND, else the one a run being resumed started on, else the
+    default; a run is never resumed on another (``tuner.engine.resume.check_same_backend``)."""
+    if resuming and not explicit(args.backend) and (run_dir / layout.SPACE_FILE).exists():
+        return select(run_format.recorded_backend(run_dir), source=str(run_dir))
+    return select(args.backend)
 
 
 def _stopped_by(stop: KeyboardInterrupt) -> type[SearchInterruptedError]:
@@ -200,8 +209,8 @@ def worker(args: argparse.Namespace, console: Console) -> int:
     """``tuner worker``: join a chief and train the trials it hands out until it says stop."""
     from tuner.parallel.cluster import LOCAL_WORKER, default_tuner_id, hide_grpc_notes
 
-    select(args.backend)
     with space_of(args) as (spec, space):
+        _backend_of(args, args.runs_dir / spec.name, resuming=True)
         if not args.verbose:
             hide_grpc_notes()
             import_quietly()
