@@ -2,5 +2,6 @@
 
 Each module holds one concept with a branch per backend, so the rest of the package stays backend-neutral:
 ``selection`` (choose, record and import the backend), ``determinism``, ``threads``, ``devices`` (GPUs),
-``errors`` (out of memory) and ``memory`` (what a trained model leaves behind).
+``errors`` (out of memory), ``memory`` (what a trained model leaves behind) and ``environment`` (the settings
+JAX and PyTorch read from environment variables).
 """
