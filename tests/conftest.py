@@ -16,6 +16,11 @@ import pytest
 
 from tests.helpers import User, tuner_executable, write_space
 
+# What the console script sets for itself before TensorFlow loads (tuner.backend.selection.import_quietly), set here
+# before any test module imports it: TensorFlow imports JAX where JAX is installed, and JAX sets this to 1 when
+# unset; every tuner the tests start would inherit that and print TensorFlow's CUDA probing errors.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
 
 @pytest.fixture(autouse=True, scope="session")
 def image_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
