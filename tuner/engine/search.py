@@ -180,13 +180,17 @@ def search_data(tuner: keras_tuner.Tuner, data: Dataset, verbose: bool, tensorbo
         log_dir = layout.tensorboard_dir(tuner.run_dir)
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False, update_freq="epoch"))
     # keras-tuner runs a full gc.collect() before every trial; with TensorFlow's and the data's objects moved
-    # out of the collector's sight it takes milliseconds instead of half a second.
+    # out of the collector's sight it takes milliseconds instead of half a second. A freeze made before (the
+    # command line's, after importing TensorFlow) is kept: the test-set scoring after the search builds models
+    # through keras-tuner too, one full collection each.
+    frozen_before = gc.get_freeze_count()
     gc.collect()
     gc.freeze()
     try:
         tuner.search(data.train, validation_data=data.val, verbose=2 if verbose else 0, callbacks=callbacks)
     finally:
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
 
 
 def finish(tuner: keras_tuner.Tuner, data: Dataset, run_dir: Path, started: float) -> SearchResult:
