@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     from tuner.parallel.chief import OracleServer
 
 MAX_RESTARTS = 3
-# How long workers the oracle told to stop may take to exit, and how long a worker asked to stop may take.
-EXIT_SECONDS = 30.0
+# How long workers may take to exit on their own once the search is over, and how long one asked to stop may take.
+LEAVE_SECONDS = 3.0
 STOP_SECONDS = 5.0
 
 
@@ -74,9 +74,11 @@ class WorkerPool:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        # After a normal end the workers are already leaving (the oracle told them to stop).
+        # After a normal end the workers the oracle told to stop are leaving. One still starting, or waiting for
+        # its first trial, holds none (the search ends only when no trial runs): it is stopped, not waited for;
+        # it would find the chief gone and wait for it.
         if kind is None:
-            self._wait(EXIT_SECONDS)
+            self._wait(LEAVE_SECONDS)
         self.stop()
 
     def stop(self) -> None:
