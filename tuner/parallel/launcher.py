@@ -208,8 +208,9 @@ class ChiefThread(threading.Thread):
 
         self.abandoned.set()
         self.join()
-        failed = isinstance(self.error, Exception) and not isinstance(self.error, AbandonedError)
-        return self.error if failed and isinstance(error, StopRequested) else error  # type: ignore[return-value]
+        if isinstance(error, StopRequested) and isinstance(self.error, Exception):
+            return error if isinstance(self.error, AbandonedError) else self.error
+        return error
 
 
 class AbandonedError(Exception):
