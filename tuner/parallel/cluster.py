@@ -164,3 +164,10 @@ def hide_gpus() -> None:
     import tensorflow as tf
 
     tf.config.set_visible_devices([], "GPU")
+
+
+def keep_first_gpu() -> None:
+    """Train on the first GPU TensorFlow sees, alone: the launcher's own worker, worker-0, whose slot it is."""
+    import tensorflow as tf
+
+    tf.config.set_visible_devices(tf.config.list_physical_devices("GPU")[:1], "GPU")
