@@ -133,8 +133,11 @@ def load_arrays(spec: Spec, seed: int) -> Arrays:
     )
 
 
-def bare_fit_seconds(values: dict[str, Any], data: Any, epochs: int, seed: int) -> float:
-    """Seconds of one plain ``model.fit`` of a configuration for ``epochs`` epochs, as a bare loop would run it."""
+def bare_fit_seconds(values: dict[str, Any], data: Any, epochs: int, seed: int, **build: Any) -> float:
+    """Seconds of one plain ``model.fit`` of a configuration for ``epochs`` epochs, as a bare loop would run it.
+
+    ``build`` goes to ``build_model`` (e.g. ``mixed_precision``), so both sides train the same model.
+    """
     import keras
 
     from tuner.model import task
@@ -143,7 +146,7 @@ def bare_fit_seconds(values: dict[str, Any], data: Any, epochs: int, seed: int) 
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     loss = task.resolve_loss(values["loss"], data.num_classes)
-    model = build_model(values, data.input_shape, data.num_classes)
+    model = build_model(values, data.input_shape, data.num_classes, **build)
     started = time.perf_counter()
     model.fit(
         data.x_train,

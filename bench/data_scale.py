@@ -172,9 +172,9 @@ def memory_kb(pid: int) -> tuple[int, int] | None:
 
 
 def process_name(pid: int, root: int) -> str:
-    """The launcher (which also runs the chief), or a worker by its keras-tuner id."""
+    """The launcher (which runs the chief and worker-0), or another worker by its keras-tuner id."""
     if pid == root:
-        return "launcher+chief"
+        return "launcher+chief+worker-0"
     try:
         environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     except OSError:

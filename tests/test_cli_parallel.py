@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.helpers import TINY_MODEL, assert_ranked_run, tuner_executable, write_space
+from tests.helpers import TINY_MODEL, assert_ranked_run, tuner_executable, write_space, write_tiny_space
 from tuner.parallel.cluster import TUNER_ID, free_port
 from tuner.testing import without_timings
 
@@ -53,6 +53,31 @@ def finish(process: subprocess.Popen[str], timeout: float = 300) -> tuple[str, s
     return out, err
 
 
+def children(parent: int) -> list[int]:
+    """The processes ``parent`` started that are still alive, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == parent and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def finish_counting_children(process: subprocess.Popen[str], timeout: float = 300) -> tuple[str, str, int]:
+    """``finish``, sampling how many processes the command ran beside itself; the most seen at once."""
+    most, deadline = 0, time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        most = max(most, len(children(process.pid)))
+        time.sleep(0.05)
+    out, err = process.communicate(timeout=timeout)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    return out, err, most
+
+
 def comparable(results: pd.DataFrame) -> pd.DataFrame:
     """What must not depend on the number of workers: every column but the timings."""
     return without_timings(results).reset_index(drop=True)
@@ -72,14 +97,17 @@ def one_worker(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     """The reference: the same space searched by a single worker."""
     folder = tmp_path_factory.mktemp("one")
     space = write_space(folder, SPACE)
-    finish(start(folder, "search", str(space), "--workers", "1", "--quiet"))
+    *_, beside = finish_counting_children(start(folder, "search", str(space), "--workers", "1", "--quiet"))
+    assert beside == 0, "one worker trains in the launcher's own process"
     return assert_complete_and_distinct(folder / "runs" / "par")
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="counts the processes through /proc")
 def test_two_workers_find_the_same_trials_as_one(one_worker, tmp_path):
     space = write_space(tmp_path, SPACE)
-    out, _ = finish(start(tmp_path, "search", str(space), "--workers", "2"))
+    out, _, beside = finish_counting_children(start(tmp_path, "search", str(space), "--workers", "2"))
+    assert beside == 1, "two workers are two processes: the launcher (chief and worker-0) and worker-1"
     assert "2 worker(s), 1 thread(s) each" in out
     assert "top trials of par" in out
     run_dir = tmp_path / "runs" / "par"
@@ -189,3 +217,32 @@ def test_worker_and_thread_options_are_checked(run_tuner, space_file):
     result = run_tuner("search", str(space), "--threads", "2")
     assert result.returncode == 2
     assert "--threads sets the threads of each worker; it needs --workers" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc")
+def test_a_failure_streak_stops_every_worker_with_one_line_and_keeps_the_ended_trials(tmp_path):
+    space = write_tiny_space(
+        tmp_path,
+        optimizer={"name": "sgd", "learning_rate": 1.0e30, "momentum": {"values": [0.0, 0.5, 0.9]}},
+        search={"max_trials": 8, "max_consecutive_failures": 2},
+        training={"epochs": 2},
+    )
+    run_dir = tmp_path / "runs" / "tiny"
+    launcher = start(tmp_path, "search", str(space), "--workers", "2", "--quiet", "--runs-dir", str(run_dir.parent))
+    beside: set[int] = set()
+    while launcher.poll() is None:
+        beside.update(children(launcher.pid))
+        time.sleep(0.05)
+    _, err = launcher.communicate(timeout=300)
+    assert launcher.returncode == 3, err  # TrialsFailedError, found by the chief's thread, raised by the launcher
+    assert err.splitlines()[-1].startswith("tuner: stopped: the last 2 trials failed (trial "), err
+    assert "Traceback" not in err
+    assert beside, "worker-1 was never seen"
+    assert not [pid for pid in beside if Path(f"/proc/{pid}").exists()], "worker-1 outlived its launcher"
+    results = pd.read_csv(run_dir / "results.csv")
+    histories = {path.name.split("-")[0] for path in (run_dir / "history").glob("*.json")}
+    assert (results["status"] == "failed").sum() >= 2
+    assert set(results["status"]) <= {"failed", "running"}
+    assert set(results.loc[results["status"] == "failed", "trial"].astype(str)) <= histories
+    assert len(results) < 8, "worker-0 went on training after the chief had stopped the search"

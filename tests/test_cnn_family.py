@@ -132,8 +132,8 @@ def test_a_space_with_every_new_key_searches_reruns_bit_identically_and_exports(
     write_digits_npz(tmp_path)
     path = tmp_path / "space.yaml"
     path.write_text(yaml.safe_dump(tiny_space(**FAMILY)), encoding="utf-8")
-    first = run_tiny_search(path, tmp_path / "a", max_trials=3, epochs=2)
-    second = run_tiny_search(path, tmp_path / "b", max_trials=3, epochs=2)
+    first = run_tiny_search(path, tmp_path / "a", max_trials=2, epochs=2)
+    second = run_tiny_search(path, tmp_path / "b", max_trials=2, epochs=2)
     pd.testing.assert_frame_equal(without_timings(first), without_timings(second))
     assert (first["status"] == "completed").all()
     assert first["architecture"].str.match(r"^\d+x\d+ \[[\d ]+\]( residual)? (flatten|global_avg|global_max)$").all()

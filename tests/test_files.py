@@ -11,6 +11,7 @@ import pytest
 
 from tests.helpers import write_tiny_space
 from tuner.rundir import files
+from tuner.testing import run_tiny_search
 
 
 @pytest.fixture
@@ -167,15 +168,12 @@ def test_without_proc_the_umask_is_read_once_and_restored(umask):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("mask", "file_mode", "folder_mode"), [(0o022, 0o644, 0o755), (0o002, 0o664, 0o775)])
-def test_a_search_leaves_every_file_and_folder_with_the_umasks_mode(
-    umask, tmp_path, run_tuner, mask, file_mode, folder_mode
-):
-    umask(mask)  # the console script inherits it
-    space = write_tiny_space(tmp_path, search={"max_trials": 2})
+def test_a_search_leaves_every_file_and_folder_with_the_umasks_mode(umask, tmp_path, mask, file_mode, folder_mode):
+    umask(mask)  # in this process: what a search started from a shell inherits
+    space = write_tiny_space(tmp_path)
 
-    result = run_tuner("search", str(space), "--runs-dir", "runs", "--quiet")
+    run_tiny_search(space, tmp_path / "runs", max_trials=2)
 
-    assert result.returncode == 0, result.stderr
     run_dir = tmp_path / "runs" / "tiny"
     named = ["space.yaml", "run.json", "results.csv", "report.html", "keras_tuner/oracle.json"]
     for name in named:

@@ -62,3 +62,21 @@ def hide_gpus() -> None:
         import keras
 
         _ON_CPU.enter_context(keras.device("cpu"))
+
+
+def keep_first_gpu() -> None:
+    """Train on the first GPU the backend sees, alone: the launcher's own worker, worker-0, whose slot it is.
+
+    The other workers, other processes, each see only their own GPU (CUDA_VISIBLE_DEVICES).
+    """
+    backend = active()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.set_visible_devices(tf.config.list_physical_devices("GPU")[:1], "GPU")
+    elif backend == "jax":
+        import jax
+
+        # Else JAX would reserve most of every GPU's memory, the other workers' too, at its first op.
+        jax.config.update("jax_cuda_visible_devices", "0")
+    # Keras on PyTorch trains on "cuda", the first GPU, and claims no other.

@@ -26,8 +26,10 @@ def score_best(tuner: Any, data: Dataset, run_dir: Path, top: int = TOP_TRIALS) 
     per-class results on the validation and test sets (``per_class.json``)."""
     scores: dict[str, dict[str, float]] = {}
     hypermodel = tuner.hypermodel
-    # keras-tuner pads its best trials with unfinished and failed ones, which have no weights to score.
-    completed = [trial for trial in tuner.oracle.get_best_trials(top) if trial.status == TrialStatus.COMPLETED]
+    # keras-tuner pads its best trials with unfinished and failed ones, which have no weights to score. Without a
+    # test set only the best is restored, for its per-class results: each restore costs a model build.
+    best = tuner.oracle.get_best_trials(top if len(data.test) else 1)
+    completed = [trial for trial in best if trial.status == TrialStatus.COMPLETED]
     for place, trial in enumerate(completed):
         with optimizer_state_left_behind():
             model = tuner.load_model(trial)

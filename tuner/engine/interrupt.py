@@ -59,6 +59,11 @@ class StopOnCtrlC(keras.callbacks.Callback):
             raise StopRequested(signum)
         self.signum = signum
 
+    def request(self) -> None:
+        """Stop at the next safe point as a first Ctrl-C would: for another thread that finds the search must end."""
+        if self.signum is None:
+            self.signum = signal.SIGINT
+
     def check(self) -> None:
         """Raise StopRequested if a stop signal arrived: call only where stopping leaves whole files."""
         if self.signum is not None:

@@ -32,7 +32,15 @@ from tuner.rundir import files, layout
 class RecordingTuner(TunerHooks):
     """Mixed in front of a keras-tuner tuner: seeds every build, records every epoch, fails trials in one line."""
 
-    def __init__(self, *args: Any, run_dir: Path, run_seed: int, listener: Listener, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        run_dir: Path,
+        run_seed: int,
+        listener: Listener,
+        ctrl_c: StopOnCtrlC | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.run_dir = run_dir
         self.run_seed = run_seed
         self.listener = listener
@@ -41,7 +49,8 @@ class RecordingTuner(TunerHooks):
         self.built_params: int | None = None
         self.retried_batch_size: int | None = None
         self.out_of_memory_at: list[int] = []
-        self.ctrl_c = StopOnCtrlC()
+        # A worker in its launcher's process shares the launcher's: one handler per process for the stop signals.
+        self.ctrl_c = ctrl_c or StopOnCtrlC()
         self.reports = ReportPacer()
         super().__init__(*args, **kwargs)
 

@@ -23,6 +23,7 @@ from tuner.engine.bayesian import BayesianOracle, initial_points
 from tuner.engine.budget import start_session
 from tuner.engine.durable import DurableTuner, durable_oracle
 from tuner.engine.holdout import score_best
+from tuner.engine.interrupt import StopOnCtrlC
 from tuner.engine.listener import Listener, SilentListener
 from tuner.engine.recording import RecordingTuner
 from tuner.engine.reproducible import check_replay
@@ -64,9 +65,18 @@ class SearchResult:
 
 
 def make_tuner(
-    spec: Spec, data: Dataset, run_dir: Path, overwrite: bool, listener: Listener, mixins: tuple[type, ...] = ()
+    spec: Spec,
+    data: Dataset,
+    run_dir: Path,
+    overwrite: bool,
+    listener: Listener,
+    mixins: tuple[type, ...] = (),
+    ctrl_c: StopOnCtrlC | None = None,
 ) -> keras_tuner.Tuner:
-    """keras-tuner's tuner over the oracle that ``search.algorithm`` names, wired to record into ``run_dir``."""
+    """keras-tuner's tuner over the oracle that ``search.algorithm`` names, wired to record into ``run_dir``.
+
+    ``ctrl_c`` is the stop signals' handler the tuner checks at its safe points (by default its own).
+    """
     kt_compat.check()
     algorithm = spec.search.algorithm
     budget: dict[str, Any] = {"max_trials": spec.search.max_trials}
@@ -95,6 +105,7 @@ def make_tuner(
         run_dir=run_dir,
         run_seed=spec.seed,
         listener=listener,
+        ctrl_c=ctrl_c,
         executions_per_trial=spec.training.restarts,
         max_model_size=spec.search.max_params,
     )
@@ -170,13 +181,17 @@ def search_data(tuner: keras_tuner.Tuner, data: Dataset, verbose: bool, tensorbo
         log_dir = layout.tensorboard_dir(tuner.run_dir)
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False, update_freq="epoch"))
     # keras-tuner runs a full gc.collect() before every trial; with TensorFlow's and the data's objects moved
-    # out of the collector's sight it takes milliseconds instead of half a second.
+    # out of the collector's sight it takes milliseconds instead of half a second. A freeze made before (the
+    # command line's, after importing TensorFlow) is kept: the test-set scoring after the search builds models
+    # through keras-tuner too, one full collection each.
+    frozen_before = gc.get_freeze_count()
     gc.collect()
     gc.freeze()
     try:
         tuner.search(data.train, validation_data=data.val, verbose=2 if verbose else 0, callbacks=callbacks)
     finally:
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
 
 
 def finish(tuner: keras_tuner.Tuner, data: Dataset, run_dir: Path, started: float) -> SearchResult:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import sys
 import time
 from collections.abc import Callable
 from concurrent import futures
@@ -58,6 +57,7 @@ class OracleServer:
         # One thread, as keras-tuner's chief uses: the oracle serialises its calls anyway.
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=1), options=cluster.CHIEF_KEEPALIVE)
         self.servicer = kt_compat.serve_oracle(oracle, self.server)
+        self.quiet = contextlib.ExitStack()
 
     def __enter__(self) -> OracleServer:
         try:
@@ -68,6 +68,11 @@ class OracleServer:
             raise AddressInUseError(
                 f"cannot listen on {self.address}: the port is taken or the host is not this machine's"
             )
+        if not self.verbose:
+            # keras-tuner 1.4.8 prints a value on stdout each time it encodes a conditional hyperparameter for
+            # gRPC (a leftover debug print in conditions.Parent.to_proto), from the server's thread: stdout is
+            # process-wide, so it is quiet while the server runs; only --verbose shows it.
+            self.quiet.enter_context(contextlib.redirect_stdout(self.quiet.enter_context(open(os.devnull, "w"))))
         self.server.start()
         return self
 
@@ -75,6 +80,7 @@ class OracleServer:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.server.stop(grace=None)
+        self.quiet.close()
 
     def done(self) -> bool:
         """keras-tuner's own end condition: the oracle has said stop and no worker holds a trial."""
@@ -95,10 +101,7 @@ class OracleServer:
         """
         seen = len(self.oracle.end_order)
         listener.started(_budget(self.oracle), seen)
-        # keras-tuner 1.4.8 prints a value on stdout each time it encodes a conditional hyperparameter
-        # for gRPC (a leftover debug print in conditions.Parent.to_proto); only --verbose shows it.
-        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(sys.stdout if self.verbose else devnull):
-            self._serve(run_dir, listener, seen, workers_gone, stop)
+        self._serve(run_dir, listener, seen, workers_gone, stop)
 
     def _serve(
         self,
@@ -180,19 +183,26 @@ def _number(value: Any) -> float | None:
 def open_chief(
     spec: Spec, base_dir: Path, runs_dir: Path, overwrite: bool, verbose: bool
 ) -> tuple[keras_tuner.Tuner, Dataset]:
-    """The tuner whose oracle the chief serves (a fresh run, or the saved state of an existing one) and its data."""
+    """The tuner whose oracle a chief that trains nothing serves, on the CPU, and its data."""
     hide_gpus()
+    spec, data = load_task(spec, base_dir)
+    return own_oracle(spec, data, runs_dir / spec.name, overwrite, verbose), data
+
+
+def own_oracle(spec: Spec, data: Dataset, run_dir: Path, overwrite: bool, verbose: bool) -> keras_tuner.Tuner:
+    """The tuner that owns the search's oracle: a fresh run, or the saved state of an existing one.
+
+    ``spec`` is settled for ``data`` (``load_task``).
+    """
     # This process owns the oracle: keras-tuner's variables, if inherited, would make it a worker.
     for name in (cluster.TUNER_ID, cluster.ORACLE_IP, cluster.ORACLE_PORT):
         os.environ.pop(name, None)
-    spec, data = load_task(spec, base_dir)
-    run_dir = runs_dir / spec.name
     prepare_run_dir(run_dir, spec, overwrite)
     tuner = make_tuner(spec, data, run_dir, overwrite, SilentListener())
     tuner.oracle.time_budget = start_session(run_dir, spec.search.max_time)
     tuner.oracle.verbose = 1 if verbose else 0
     tuner.save()
-    return tuner, data
+    return tuner
 
 
 def run_chief(

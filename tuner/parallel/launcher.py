@@ -1,11 +1,15 @@
-"""``tuner search --workers N``: a chief in this process and N ``tuner worker`` processes on this machine.
+"""``tuner search --workers N``: the chief and worker-0 in this process, N - 1 ``tuner worker`` processes beside it.
 
-The chief serves keras-tuner's oracle on a free loopback port; each worker is the same
-``tuner worker`` command a user would start on another machine, with keras-tuner's variables in
-its environment, its own thread budget and (on a GPU machine) its own GPU. A worker that dies
-before the search is over is started again under the same id, and the oracle hands it back the
-trial it was running. A stop signal to this process (Ctrl-C, SIGTERM, SIGHUP) stops the workers first,
-each at its next safe point, then the chief, so none is left training.
+A search pays one framework import per worker, not one more for the chief: the chief's oracle needs no
+framework, and the test-set scoring at the end needs one that this process has anyway, because it trains
+as worker-0 in its main thread. A background thread (``ChiefThread``) serves keras-tuner's oracle on a free
+loopback port, shows the progress, writes the reports and restarts the other workers when they die. Worker-0
+is keras-tuner's own worker, a gRPC client of that oracle like the others; it only shares the data this
+process loaded. The other workers are the same ``tuner worker`` command a user would start on another
+machine, with keras-tuner's variables in its environment, its own thread budget and (on a GPU machine) its
+own GPU; one that dies before the search is over is started again under the same id, and the oracle hands
+it back the trial it was running. A stop signal to this process (Ctrl-C, SIGTERM, SIGHUP) stops worker-0 at
+its next safe point and the other workers first, each at theirs, then the chief, so none is left training.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,16 +30,19 @@ from tuner.backend.selection import import_quietly
 from tuner.errors import STOP_SIGNALS, InputError
 from tuner.parallel import cluster
 from tuner.parallel.cluster import Address, WorkerSlot
+from tuner.rundir import files
 from tuner.rundir.lock import RunLock
 from tuner.space.schema import Spec
 
 if TYPE_CHECKING:
+    from tuner.engine.interrupt import StopOnCtrlC
     from tuner.engine.listener import Listener
     from tuner.engine.search import SearchResult
+    from tuner.parallel.chief import OracleServer
 
 MAX_RESTARTS = 3
-# How long workers the oracle told to stop may take to exit, and how long a worker asked to stop may take.
-EXIT_SECONDS = 30.0
+# How long workers may take to exit on their own once the search is over, and how long one asked to stop may take.
+LEAVE_SECONDS = 3.0
 STOP_SECONDS = 5.0
 
 
@@ -66,9 +74,11 @@ class WorkerPool:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        # After a normal end the workers are already leaving (the oracle told them to stop).
+        # After a normal end the workers the oracle told to stop are leaving. One still starting, or waiting for
+        # its first trial, holds none (the search ends only when no trial runs): it is stopped, not waited for;
+        # it would find the chief gone and wait for it.
         if kind is None:
-            self._wait(EXIT_SECONDS)
+            self._wait(LEAVE_SECONDS)
         self.stop()
 
     def stop(self) -> None:
@@ -130,7 +140,7 @@ def _exit_reason(code: int) -> str:
 
 @contextlib.contextmanager
 def _stop_signals_held() -> Iterator[None]:
-    """Hold the stop signals until their handler is in place: it needs TensorFlow, whose import takes seconds.
+    """Hold the stop signals until their handler is in place: it needs the backend, whose import takes seconds.
 
     Meanwhile SIGTERM or SIGHUP would end this process at once, and its workers would wait for a chief that
     never comes. A signal held here is delivered, to the handler, when this ends.
@@ -147,6 +157,66 @@ def worker_command(space: Path, worker_args: list[str]) -> list[str]:
     return [sys.executable, "-m", "tuner", "worker", str(space.resolve()), *worker_args]
 
 
+class ChiefThread(threading.Thread):
+    """The chief's serving loop beside worker-0: ends when the search does, or stops worker-0 when it must end.
+
+    ``error`` is what ended the loop early (a failure streak, every worker gone, a stop signal); worker-0 is
+    then stopped at its next safe point, and the launcher raises that error.
+    """
+
+    def __init__(
+        self, server: OracleServer, run_dir: Path, listener: Listener, pool: WorkerPool, ctrl_c: StopOnCtrlC
+    ) -> None:
+        super().__init__(name="tuner-chief", daemon=True)
+        self.server = server
+        self.run_dir = run_dir
+        self.listener = listener
+        self.pool = pool
+        self.ctrl_c = ctrl_c
+        self.error: BaseException | None = None
+        self.worker_left = threading.Event()  # worker-0's search loop has ended
+        self.abandoned = threading.Event()  # worker-0 failed: the launcher raises its error
+
+    def run(self) -> None:
+        try:
+            self.server.serve(self.run_dir, self.listener, workers_gone=self._workers_gone, stop=self._check)
+        except BaseException as error:  # handed to the main thread, which raises it
+            self.error = error
+            self.ctrl_c.request()
+
+    def _workers_gone(self) -> bool:
+        return self.pool.supervise() and self.worker_left.is_set()
+
+    def _check(self) -> None:
+        if self.abandoned.is_set():
+            raise AbandonedError
+        self.ctrl_c.check()
+
+    def wait(self) -> None:
+        """After worker-0's loop: wait for the other workers' trials to end; raise what ended the search early."""
+        self.worker_left.set()
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+    def abandon(self, error: BaseException) -> BaseException:
+        """After worker-0 stopped with ``error``: end the loop (it writes the reports) and say which error to raise.
+
+        Where this thread stopped worker-0 (a failure streak, a full disk), its reason is raised instead.
+        """
+        from tuner.engine.interrupt import StopRequested
+
+        self.abandoned.set()
+        self.join()
+        if isinstance(error, StopRequested) and isinstance(self.error, Exception):
+            return error if isinstance(self.error, AbandonedError) else self.error
+        return error
+
+
+class AbandonedError(Exception):
+    """Ends the chief's loop when worker-0 has failed; the launcher raises worker-0's own error."""
+
+
 def run_parallel(
     spec: Spec,
     space: Path,
@@ -158,31 +228,66 @@ def run_parallel(
     listener: Listener | None = None,
     log: Callable[[str], None] = print,
 ) -> SearchResult:
-    """Search with ``slots`` local workers through keras-tuner's distributed mode; same results as one worker."""
+    """Search with ``slots`` workers (the first in this process) through keras-tuner's distributed mode.
+
+    Same results as one worker.
+    """
     started = time.perf_counter()
     run_dir = runs_dir / spec.name
     chief = Address(cluster.LOOPBACK, cluster.free_port())
+    here, others = slots[0], slots[1:]
     command = worker_command(space, worker_args)
-    # The workers start first: their TensorFlow import and data loading overlap this process's, and they
-    # wait for the chief's port. TensorFlow is imported here, not by the command line, for that reason.
-    with RunLock(run_dir), WorkerPool(command, slots, chief, verbose, log) as pool, contextlib.ExitStack() as stack:
+    # The other workers start first: their framework import and data loading overlap this process's, and they
+    # wait for the chief's port. The backend is imported here, not by the command line, for that reason.
+    with (
+        files.writing_in(run_dir),
+        RunLock(run_dir),
+        WorkerPool(command, others, chief, verbose, log) as pool,
+        contextlib.ExitStack() as stack,
+    ):
         with _stop_signals_held():
-            if not verbose:
-                import_quietly()
+            _load_framework(here, verbose)
             from tuner.engine.interrupt import StopOnCtrlC
 
-            stop = stack.enter_context(StopOnCtrlC())
+            ctrl_c = stack.enter_context(StopOnCtrlC())
         from tuner.engine.listener import SilentListener
-        from tuner.parallel.chief import OracleServer, open_chief
+        from tuner.engine.search import finish, load_task
+        from tuner.parallel.chief import OracleServer, own_oracle
+        from tuner.parallel.worker import run_worker_here
 
-        tuner, data = open_chief(spec, space.parent, runs_dir, overwrite, verbose)
+        spec, data = load_task(spec, space.parent)
+        tuner = own_oracle(spec, data, run_dir, overwrite, verbose)
         with OracleServer(tuner.oracle, chief, verbose) as server:
+            serving = ChiefThread(server, run_dir, listener or SilentListener(), pool, ctrl_c)
+            serving.start()
             try:
-                server.serve(run_dir, listener or SilentListener(), workers_gone=pool.supervise, stop=stop.check)
-            except BaseException:
+                run_worker_here(spec, data, run_dir, chief, here.tuner_id, ctrl_c, verbose)
+                serving.wait()
+            except BaseException as error:
+                cause = serving.abandon(error)
                 pool.stop()  # while the oracle still answers: no worker is left waiting for it
-                raise
-        from tuner.engine.search import finish
-
+                if cause is error:
+                    raise
+                raise cause from None
         # Every worker has been told to stop and asks nothing more: they exit while the reports are written.
         return finish(tuner, data, run_dir, started)
+
+
+def _load_framework(slot: WorkerSlot, verbose: bool) -> None:
+    """Import the backend as worker ``slot`` trains with it: its threads, its GPU (or none), deterministic kernels.
+
+    Before any op runs: the chief's tuner builds models to learn the space.
+    """
+    os.environ["OMP_NUM_THREADS"] = str(slot.threads)  # OpenMP reads it once, when the backend loads
+    if not verbose:
+        import_quietly()
+    from tuner.backend.determinism import enable_determinism
+    from tuner.backend.devices import hide_gpus, keep_first_gpu
+    from tuner.backend.threads import pin_threads
+
+    pin_threads(slot.threads)
+    if slot.gpu is None:
+        hide_gpus()
+    else:
+        keep_first_gpu()
+    enable_determinism()

@@ -9,6 +9,7 @@ same id is handed back the trial it was running, so a killed worker loses nothin
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,8 @@ import keras_tuner
 from tuner.backend.determinism import enable_determinism
 from tuner.backend.threads import pin_threads
 from tuner.compat import keras_tuner as kt_compat
+from tuner.data.dataset import Dataset
+from tuner.engine.interrupt import StopOnCtrlC
 from tuner.engine.listener import SilentListener
 from tuner.engine.resume import check_same_backend, check_same_space
 from tuner.engine.search import load_task, make_tuner, search_data
@@ -171,9 +174,44 @@ def run_worker(
     check_same_backend(run_dir)
     with files.writing_in(run_dir):
         tuner = make_tuner(spec, data, run_dir, False, SilentListener(), mixins=(PatientWorker,))
-        with ChiefLink(chief, tuner.ctrl_c.check, chief_lost_seconds) as link, tuner.ctrl_c:
-            kt_compat.route_oracle_requests(tuner, link)
-            try:
-                search_data(tuner, data, verbose, spec.search.tensorboard)
-            except ChiefGone as gone:
-                raise ChiefUnreachableError(str(gone)) from None
+        with tuner.ctrl_c:
+            train_trials(tuner, data, chief, verbose, spec.search.tensorboard, chief_lost_seconds)
+
+
+def run_worker_here(
+    spec: Spec, data: Dataset, run_dir: Path, chief: Address, tuner_id: str, ctrl_c: StopOnCtrlC, verbose: bool
+) -> None:
+    """Be worker ``tuner_id`` in the chief's own process, on the data it loaded, until the oracle says stop.
+
+    keras-tuner makes the tuner a client of the oracle, over loopback, because its variables are set while it
+    works; they are put back after, for the tuner that owns the oracle. ``ctrl_c`` is the process's stop handler,
+    already installed.
+    """
+    saved = {name: os.environ.get(name) for name in (cluster.TUNER_ID, cluster.ORACLE_IP, cluster.ORACLE_PORT)}
+    cluster.join_chief(chief, tuner_id)
+    try:
+        tuner = make_tuner(spec, data, run_dir, False, SilentListener(), mixins=(PatientWorker,), ctrl_c=ctrl_c)
+        train_trials(tuner, data, chief, verbose, spec.search.tensorboard)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def train_trials(
+    tuner: keras_tuner.Tuner,
+    data: Dataset,
+    chief: Address,
+    verbose: bool,
+    tensorboard: bool,
+    chief_lost_seconds: float = CHIEF_LOST_SECONDS,
+) -> None:
+    """keras-tuner's search loop on a worker's tuner, its requests sent through a ChiefLink."""
+    with ChiefLink(chief, tuner.ctrl_c.check, chief_lost_seconds) as link:
+        kt_compat.route_oracle_requests(tuner, link)
+        try:
+            search_data(tuner, data, verbose, tensorboard)
+        except ChiefGone as gone:
+            raise ChiefUnreachableError(str(gone)) from None

@@ -1,0 +1,84 @@
+"""The same searches on each Keras backend, side by side in one run: wall time, CPU seconds and best loss.
+
+    python bench/backends.py [--backends tensorflow,jax,torch] [--fashion-trials N] [--fashion-epochs N]
+
+Runs the bundled default (digits) search, then the Fashion-MNIST CPU space (``search_spaces/fashion_mnist.yaml``,
+at its own budget unless the flags shrink it), on every backend installed here, one search at a time, each
+through ``python -m tuner search --backend B``. For each: wall time, the CPU seconds of all its processes, the
+best trial's objective and, for Fashion-MNIST, its accuracy on the official test images. Backends are timed
+in turns (the default search on each, then Fashion-MNIST on each), so a change in the machine's load
+touches every backend alike. No targets: this compares, it does not judge.
+
+The data is Debian's ``dataset-fashion-mnist``; as root the script installs it when it is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from benchlib import SPACES, Figures, children_cpu_seconds, results_path
+from real_tasks import ensure_fashion_mnist
+
+
+def search(space: Path, backend: str, runs_dir: Path) -> tuple[float, float, pd.Series]:
+    """Wall and CPU seconds of one ``tuner search`` on ``backend``, and its best trial's row."""
+    command = [sys.executable, "-m", "tuner", "search", str(space), "--backend", backend]
+    command += ["--runs-dir", str(runs_dir), "--overwrite", "--quiet"]
+    cpu_before, started = children_cpu_seconds(), time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    wall, cpu = time.perf_counter() - started, children_cpu_seconds() - cpu_before
+    run_dir = next(path for path in runs_dir.iterdir() if path.is_dir())
+    return wall, cpu, pd.read_csv(run_dir / "results.csv").iloc[0]
+
+
+def fashion_space(folder: Path, trials: int | None, epochs: int | None) -> Path:
+    """The bundled Fashion-MNIST CPU space, at its budget or a smaller one."""
+    raw: dict[str, Any] = yaml.safe_load((SPACES / "fashion_mnist.yaml").read_text(encoding="utf-8"))
+    if trials:
+        raw["search"]["max_trials"] = trials
+    if epochs:
+        raw["training"]["epochs"] = epochs
+    path = folder / "fashion_mnist.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", default="tensorflow,jax,torch", help="comma-separated; missing ones skipped")
+    parser.add_argument("--fashion-trials", type=int, help="trials of the Fashion-MNIST search (default: its 4)")
+    parser.add_argument("--fashion-epochs", type=int, help="epochs per trial (default: its 15)")
+    parser.add_argument("--skip-fashion", action="store_true", help="the default search only")
+    parser.add_argument("--default-space", type=Path, default=SPACES / "digits.yaml", help="(tests: a tiny space)")
+    parser.add_argument("--results", help="results JSON (default bench/results/backends.json; '-' for none)")
+    args = parser.parse_args()
+    backends = [name for name in args.backends.split(",") if importlib.util.find_spec(name) is not None]
+    figures = Figures("backends")
+    figures.show("backends", backends, ", ".join(backends))
+    with tempfile.TemporaryDirectory(prefix="tuner-backends-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        tasks = {"default": args.default_space}
+        if not args.skip_fashion:
+            ensure_fashion_mnist()
+            tasks["fashion"] = fashion_space(scratch, args.fashion_trials, args.fashion_epochs)
+        for task, space in tasks.items():
+            for backend in backends:
+                wall, cpu, best = search(space, backend, scratch / f"{task}-{backend}")
+                text = f"{wall:.1f} s wall, {cpu:.1f} CPU s, best objective {best['objective']:.4f}"
+                if "test_accuracy" in best:
+                    text += f", test accuracy {best['test_accuracy']:.4f}"
+                figures.show(f"{task}_{backend}", {"wall_s": wall, "cpu_s": cpu, **best.to_dict()}, text)
+    return figures.finish(results_path("backends", args.results))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
