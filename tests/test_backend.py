@@ -26,9 +26,10 @@ def test_keras_loaded_on_one_backend_refuses_another(monkeypatch):
     import keras
 
     loaded = keras.config.backend()
-    other = next(name for name in selection.BACKENDS if name != loaded)
-    if importlib.util.find_spec(other) is None:
-        other = next(name for name in selection.BACKENDS if name not in (loaded, other))
+    others = [name for name in selection.BACKENDS if name != loaded and importlib.util.find_spec(name) is not None]
+    if not others:
+        pytest.skip(f"no backend but {loaded} is installed here")
+    other = others[0]
     monkeypatch.setenv("KERAS_BACKEND", loaded)
     with pytest.raises(InputError, match=f"asks for the {other} backend, but Keras is already loaded on {loaded}"):
         selection.select(other)
