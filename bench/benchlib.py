@@ -95,7 +95,8 @@ def results_path(name: str, given: str | None) -> Path | None:
 
 
 def load_trials(run_dir: Path) -> list[dict[str, Any]]:
-    """Each finished trial of a run: its hyperparameter values and how many epochs it trained, in trial order."""
+    """Each finished trial of a run: its hyperparameter values, how many epochs it trained and the seconds they took,
+    in trial order."""
     trials = []
     for path in sorted((run_dir / "keras_tuner").glob("trial_*/trial.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
@@ -103,7 +104,9 @@ def load_trials(run_dir: Path) -> list[dict[str, Any]]:
         if record["status"] != "COMPLETED" or not history.exists():
             continue
         epochs = json.loads(history.read_text(encoding="utf-8"))["epochs"]
-        trials.append({"values": record["hyperparameters"]["values"], "epochs": len(epochs), "id": record["trial_id"]})
+        seconds = sum(epoch["seconds"] for epoch in epochs)
+        values = record["hyperparameters"]["values"]
+        trials.append({"values": values, "epochs": len(epochs), "seconds": seconds, "id": record["trial_id"]})
     return trials
 
 

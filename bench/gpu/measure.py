@@ -34,7 +34,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from benchlib import SPACES, Figures, bare_fit_seconds  # noqa: E402
+from benchlib import SPACES, Figures, bare_fit_seconds, load_trials  # noqa: E402
 
 SAMPLE_MS = 200
 
@@ -99,21 +99,7 @@ def run_search(space: Path, backend: str, runs_dir: Path) -> SearchFigures:
     if done.returncode != 0:
         sys.exit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
     run_dir = next(path for path in runs_dir.iterdir() if path.is_dir())
-    return SearchFigures(wall, utilisation, trained(run_dir))
-
-
-def trained(run_dir: Path) -> list[dict[str, Any]]:
-    """Each completed trial: its values, the epochs it trained and the seconds those epochs took."""
-    trials = []
-    for path in sorted((run_dir / "keras_tuner").glob("trial_*/trial.json")):
-        record = json.loads(path.read_text(encoding="utf-8"))
-        history = run_dir / "history" / f"{record['trial_id']}-0.json"
-        if record["status"] != "COMPLETED" or not history.exists():
-            continue
-        epochs = json.loads(history.read_text(encoding="utf-8"))["epochs"]
-        seconds = sum(epoch["seconds"] for epoch in epochs)
-        trials.append({"values": record["hyperparameters"]["values"], "epochs": len(epochs), "seconds": seconds})
-    return trials
+    return SearchFigures(wall, utilisation, load_trials(run_dir))
 
 
 def bare_fit(space: Path, trials: list[dict[str, Any]], backend: str) -> dict[str, float]:
