@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -72,3 +74,17 @@ def test_jax_out_of_memory_is_its_runtime_error_with_xlas_status():
 def test_only_tensorflow_keeps_something_to_release_after_training():
     kept = selection.active() == "tensorflow"
     assert isinstance(memory.released_after_training(), contextlib.nullcontext) != kept
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_seeding_on_another_backend_leaves_tensorflow_unloaded(backend):
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} not installed")
+    code = (
+        "import sys; from tuner.backend.selection import import_quietly; import_quietly(); import keras;"
+        " keras.utils.set_random_seed(1); print('tensorflow' in sys.modules)"
+    )
+    environ = {**os.environ, "KERAS_BACKEND": backend}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environ, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

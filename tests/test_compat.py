@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tuner.backend.selection import active
+from tuner.compat import keras as keras_compat
 from tuner.compat import keras_tuner as kt_compat
 from tuner.compat import sklearn as sklearn_compat
 from tuner.compat import tensorflow as tf_compat
@@ -19,6 +20,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tuner"
 def test_installed_keras_tuner_has_every_private_name_tuner_uses():
     assert kt_compat.missing() == []
     kt_compat.check()
+
+
+def test_installed_keras_has_every_private_name_tuner_uses():
+    assert keras_compat.missing() == []
 
 
 def test_installed_scikit_learn_has_every_private_name_tuner_uses():

@@ -17,6 +17,7 @@ from tuner.data.folder import list_folder
 from tuner.data.sources import load_data
 from tuner.rundir import layout
 from tuner.space.loading import load_spec
+from tuner.testing import run_tiny_search
 
 CLASSES = ("circle", "square", "star")
 
@@ -60,7 +61,7 @@ def _accuracy(predictions: pd.DataFrame) -> float:
 @pytest.mark.slow
 def test_predict_on_the_validation_files_scores_the_recorded_validation_accuracy(tmp_path, run_tuner):
     space = _folder_space(tmp_path)
-    assert run_tuner("search", str(space), "--runs-dir", "runs", "--quiet").returncode == 0
+    run_tiny_search(space, tmp_path / "runs", max_trials=2, epochs=3)  # the search is not what is tested here
     run_dir = tmp_path / "runs" / "shapes-folder"
     files = _validation_files(space)
 
@@ -105,7 +106,7 @@ def test_a_binary_task_gives_the_sign_and_the_real_output(tmp_path, run_tuner):
     space.update(name="pm", data={"source": "directory", "path": "images", "image_size": [10, 12]})
     space["search"] = {"max_trials": 1}
     (tmp_path / "space.yaml").write_text(yaml.safe_dump(space), encoding="utf-8")
-    assert run_tuner("search", "space.yaml", "--runs-dir", "runs", "--quiet").returncode == 0
+    run_tiny_search(tmp_path / "space.yaml", tmp_path / "runs", max_trials=1)
     done = run_tuner("predict", "runs/pm", "images")
     assert done.returncode == 0, done.stderr
     rows = pd.read_csv(io.StringIO(done.stdout))

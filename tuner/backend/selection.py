@@ -79,7 +79,9 @@ def import_quietly() -> None:
     (``TF_CPP_MIN_LOG_LEVEL`` does not reach them), straight to file descriptor 2: noise to someone running a
     search. The imported objects are then moved out of the garbage collector's sight (``gc.freeze``): they live
     as long as the process, and otherwise the first full collection after the import walks all of them (0.2 s
-    with TensorFlow, measured on listing a 4,000-image folder: 0.21 s the first time, 0.005 s after).
+    with TensorFlow, measured on listing a 4,000-image folder: 0.21 s the first time, 0.005 s after). On JAX and
+    PyTorch, Keras is told to leave TensorFlow unloaded (``tuner.compat.keras``): it would import it to seed
+    ``tf.data``, which those backends do not use here.
     """
     if framework_loaded():
         return
@@ -87,6 +89,10 @@ def import_quietly() -> None:
     with native_stderr_silenced():
         importlib.import_module(backend)
         importlib.import_module("keras")
+    if backend != "tensorflow":
+        from tuner.compat.keras import leave_tensorflow_unloaded
+
+        leave_tensorflow_unloaded()
     gc.freeze()
 
 
