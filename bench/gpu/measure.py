@@ -157,6 +157,7 @@ def main() -> int:
     parser.add_argument("--fashion", type=Path, help="folder of Fashion-MNIST's four original files")
     parser.add_argument("--fashion-trials", type=int, default=2)
     parser.add_argument("--fashion-epochs", type=int, default=3)
+    parser.add_argument("--tasks", default="default,fashion", help="which searches (default: default,fashion)")
     parser.add_argument("--quick", action="store_true", help="CPU check: 1 trial x 1 epoch of each search")
     parser.add_argument("--results", type=Path, help="results JSON (default: $OUT/gpu.json, else none)")
     args = parser.parse_args()
@@ -180,8 +181,9 @@ def main() -> int:
                 search={"max_trials": trials, "algorithm": "random"},
                 training={"epochs": epochs},
             )
+        chosen = {task: space for task, space in spaces.items() if task in args.tasks.split(",")}
         for backend in backends:
-            for task, space in spaces.items():
+            for task, space in chosen.items():
                 label = f"{backend}_{task}"
                 result = run_search(space, backend, scratch / label)
                 bare = bare_fit(space, result.trials, backend)
