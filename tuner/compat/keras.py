@@ -11,10 +11,8 @@ needs it (Keras' TensorBoard callback writes through ``tf.summary``) still impor
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from tuner.compat import absent_names
 
-ABSENT = object()
 # (module path, attribute path, why)
 PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
     ("keras.src.utils.module_utils", "tensorflow._available", "whether Keras takes TensorFlow for installed"),
@@ -23,14 +21,7 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
 
 def missing() -> list[str]:
     """The internals the installed Keras lacks, as ``module.attribute``."""
-    absent = []
-    for module_name, attributes, _ in PRIVATE_NAMES:
-        found: Any = importlib.import_module(module_name)
-        for attribute in attributes.split("."):
-            found = getattr(found, attribute, ABSENT)
-        if found is ABSENT:
-            absent.append(f"{module_name}.{attributes}")
-    return absent
+    return absent_names(PRIVATE_NAMES, lambda found: found is None or isinstance(found, bool))
 
 
 def leave_tensorflow_unloaded() -> None:

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from tuner.compat import absent_names
+
 CUSTOM_GRADIENT_PREFIX = "CustomGradient-"
 # (module path, attribute path, why)
 PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
@@ -29,16 +31,7 @@ def _gradient_registry() -> dict[str, Any]:
 
 def missing() -> list[str]:
     """The internals the installed TensorFlow lacks, as ``module.attribute``."""
-    import importlib
-
-    absent = []
-    for module_name, attributes, _ in PRIVATE_NAMES:
-        found: Any = importlib.import_module(module_name)
-        for attribute in attributes.split("."):
-            found = getattr(found, attribute, None)
-        if not isinstance(found, dict):
-            absent.append(f"{module_name}.{attributes}")
-    return absent
+    return absent_names(PRIVATE_NAMES, lambda found: isinstance(found, dict))
 
 
 @contextmanager
