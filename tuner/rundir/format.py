@@ -1,9 +1,9 @@
 """The run directory's format number, so a tuner refuses a run it cannot read instead of misreading it.
 
 Every run directory holds ``run.json``: the format it is written in, the Keras backend it trains on and the
-versions that made it. A run
-without one was made before formats were numbered and is format 0. A run in a newer format than ``FORMAT`` is
-refused with one line; an older one is brought up to ``FORMAT`` on resume, one ``MIGRATIONS`` step at a time.
+versions that made it. A run without one was made before formats were numbered and is format 0. A run in a newer
+format than ``FORMAT`` is refused with one line; an older one is brought up to ``FORMAT`` on resume, one
+``MIGRATIONS`` step at a time.
 Versions come from the installed packages' metadata, so reading or writing this never imports a framework.
 """
 
