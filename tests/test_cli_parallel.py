@@ -246,3 +246,16 @@ def test_a_failure_streak_stops_every_worker_with_one_line_and_keeps_the_ended_t
     assert set(results["status"]) <= {"failed", "running"}
     assert set(results.loc[results["status"] == "failed", "trial"].astype(str)) <= histories
     assert len(results) < 8, "worker-0 went on training after the chief had stopped the search"
+
+
+def test_every_command_keeps_grpc_notes_off_stderr_unless_the_user_chose_a_level(monkeypatch, tmp_path):
+    # A --workers search's own process is a gRPC chief and client: its "Got goaway" INFO note at the end
+    # reached the terminal. gRPC reads the level once, when imported, so the command sets it before.
+    from tuner.cli.main import main
+
+    monkeypatch.delenv("GRPC_VERBOSITY", raising=False)
+    assert main(["report", str(tmp_path / "no-run")]) == 2
+    assert os.environ["GRPC_VERBOSITY"] == "ERROR"
+    monkeypatch.setenv("GRPC_VERBOSITY", "DEBUG")
+    assert main(["report", str(tmp_path / "no-run")]) == 2
+    assert os.environ["GRPC_VERBOSITY"] == "DEBUG"

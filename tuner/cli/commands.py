@@ -207,12 +207,11 @@ def _launch(args: argparse.Namespace, spec: Spec, space: Path, console: Console,
 
 def worker(args: argparse.Namespace, console: Console) -> int:
     """``tuner worker``: join a chief and train the trials it hands out until it says stop."""
-    from tuner.parallel.cluster import LOCAL_WORKER, default_tuner_id, hide_grpc_notes
+    from tuner.parallel.cluster import LOCAL_WORKER, default_tuner_id
 
     with space_of(args) as (spec, space):
         _backend_of(args, args.runs_dir / spec.name, resuming=True)
         if not args.verbose:
-            hide_grpc_notes()
             import_quietly()
         from tuner.parallel.worker import run_worker
 

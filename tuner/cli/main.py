@@ -16,7 +16,7 @@ from rich.console import Console
 
 from tuner.backend.selection import framework_loaded
 from tuner.cli.parser import parse_arguments
-from tuner.engine.quiet import hide_gaussian_process_notes
+from tuner.engine.quiet import hide_gaussian_process_notes, hide_grpc_notes
 from tuner.errors import TunerError, TunerWarning
 
 # What a shell reports for a process ended by SIGINT.
@@ -53,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200)
     if not getattr(args, "verbose", False):
         hide_gaussian_process_notes()
+        hide_grpc_notes()
     show_tuner_warnings_in_one_line()
     try:
         return args.handler(args, console)

@@ -6,6 +6,7 @@ The backend's own import notes are silenced where it is imported (``tuner.backen
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
 from collections.abc import Iterator
 
@@ -18,6 +19,16 @@ def hide_gaussian_process_notes() -> None:
     """
     note = "The optimal value found for dimension"
     warnings.filterwarnings("ignore", message=note, module="sklearn.gaussian_process")
+
+
+def hide_grpc_notes() -> None:
+    """Keep gRPC's INFO notes off stderr: a chief that stops while a worker's channel is open ("Got goaway").
+
+    Every process of a ``--workers`` search talks gRPC, worker-0's with the chief in its own process too. gRPC
+    reads GRPC_VERBOSITY once, when it is imported, so this runs before any command imports it; a value the
+    user set is kept.
+    """
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
 
 @contextlib.contextmanager

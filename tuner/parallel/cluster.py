@@ -99,14 +99,6 @@ def worker_environment(base: Mapping[str, str], chief: Address, slot: WorkerSlot
     return environ
 
 
-def hide_grpc_notes() -> None:
-    """Keep gRPC's INFO notes (a chief stopping mid-request: "Got goaway") off a worker's stderr.
-
-    gRPC reads GRPC_VERBOSITY once, when it is imported, so this must run first; a value the user set is kept.
-    """
-    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
-
-
 def free_port(host: str = LOOPBACK) -> int:
     """A port nobody listens on right now, for a chief that serves only this machine."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
