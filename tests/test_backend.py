@@ -88,3 +88,14 @@ def test_seeding_on_another_backend_leaves_tensorflow_unloaded(backend):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environ, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_the_backend_is_imported_with_the_collector_paused_then_frozen_out_of_its_sight():
+    # Collections during the import walk millions of objects that live as long as the process.
+    code = (
+        "import gc; from tuner.backend.selection import import_quietly; import_quietly();"
+        " print(gc.isenabled(), gc.get_freeze_count() > 100_000)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]
