@@ -56,6 +56,7 @@ PRIVATE_METHODS: tuple[tuple[type, str, str], ...] = (
     (keras_tuner.Tuner, "_build_and_fit_model", "wrapped: every epoch of every restart is recorded"),
     (keras_tuner.Tuner, "_try_build", "builds a trial's model to train it again (--check-reproducible)"),
     (keras_tuner.Tuner, "_is_worker", "whether this process is a worker of a distributed search"),
+    (keras_tuner.Tuner, "_populate_initial_space", "skipped on workers: it builds models for an oracle they drop"),
     (keras_tuner.Tuner, "_get_tuner_fname", "where the tuner's state file lives, to write it atomically"),
     (oracle_chief.OracleServicer, "__init__", "the chief serves keras-tuner's own gRPC oracle service"),
 )
@@ -160,6 +161,13 @@ class TunerHooks:
     def build_and_fit(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         """Build and train one restart of a trial (keras-tuner's own by default)."""
         return super()._build_and_fit_model(trial, *args, **kwargs)  # type: ignore[misc]
+
+    def _populate_initial_space(self) -> None:
+        self.learn_space()
+
+    def learn_space(self) -> None:
+        """Build the hypermodel until the oracle holds every hyperparameter (keras-tuner's own by default)."""
+        super()._populate_initial_space()  # type: ignore[misc]
 
     def build_checked(self, hp: keras_tuner.HyperParameters) -> Any:
         """keras-tuner's build with its own checks, outside a search (to train a trial again)."""

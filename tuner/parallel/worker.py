@@ -65,6 +65,21 @@ class PatientWorker:
         super().on_trial_begin(trial)  # type: ignore[misc]
 
 
+class SpaceFromChief:
+    """Mixed in front of a worker's tuner: the space is the chief's oracle's, learned when that oracle was made.
+
+    keras-tuner builds the hypermodel, once per conditional branch, to fill a worker's own oracle, which it then
+    replaces with its client of the chief's: 0.2 s of every worker's start on the digits space.
+    """
+
+    def learn_space(self) -> None:
+        """Nothing to learn here: the chief's oracle holds the space."""
+
+
+# What a worker's tuner does differently from the tuner that owns the oracle.
+WORKER_MIXINS = (PatientWorker, SpaceFromChief)
+
+
 class ChiefGone(keras_tuner.errors.FatalError):
     """Raised from inside keras-tuner's search loop, which lets a FatalError through; run_worker reports it."""
 
@@ -173,7 +188,7 @@ def run_worker(
     check_same_space(run_dir, spec)
     check_same_backend(run_dir)
     with files.writing_in(run_dir):
-        tuner = make_tuner(spec, data, run_dir, False, SilentListener(), mixins=(PatientWorker,))
+        tuner = make_tuner(spec, data, run_dir, False, SilentListener(), mixins=WORKER_MIXINS)
         with tuner.ctrl_c:
             train_trials(tuner, data, chief, verbose, spec.search.tensorboard, chief_lost_seconds)
 
@@ -190,7 +205,7 @@ def run_worker_here(
     saved = {name: os.environ.get(name) for name in (cluster.TUNER_ID, cluster.ORACLE_IP, cluster.ORACLE_PORT)}
     cluster.join_chief(chief, tuner_id)
     try:
-        tuner = make_tuner(spec, data, run_dir, False, SilentListener(), mixins=(PatientWorker,), ctrl_c=ctrl_c)
+        tuner = make_tuner(spec, data, run_dir, False, SilentListener(), mixins=WORKER_MIXINS, ctrl_c=ctrl_c)
         train_trials(tuner, data, chief, verbose, spec.search.tensorboard)
     finally:
         for name, value in saved.items():
