@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import User, tuner_executable, write_space
+from tuner.parallel.cluster import ORACLE_IP, ORACLE_PORT, TUNER_ID
 
 # What the console script sets for itself before TensorFlow loads (tuner.backend.selection.import_quietly), set here
 # before any test module imports it: TensorFlow imports JAX where JAX is installed, and JAX sets this to 1 when
@@ -28,6 +29,19 @@ def image_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("tuner-cache")
     os.environ["TUNER_CACHE"] = str(folder)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def no_chief_left_in_the_environment() -> Iterator[None]:
+    """A test that points this process at a chief (keras-tuner's variables) takes them away again.
+
+    Every tuner command a later test starts would inherit them: a search would become a worker of a chief long gone.
+    """
+    yield
+    left = [name for name in (TUNER_ID, ORACLE_IP, ORACLE_PORT) if name in os.environ]
+    for name in left:
+        del os.environ[name]
+    assert not left, f"the test left {', '.join(left)} set"
 
 
 @pytest.fixture

@@ -253,7 +253,8 @@ def test_every_command_keeps_grpc_notes_off_stderr_unless_the_user_chose_a_level
     # reached the terminal. gRPC reads the level once, when imported, so the command sets it before.
     from tuner.cli.main import main
 
-    monkeypatch.delenv("GRPC_VERBOSITY", raising=False)
+    monkeypatch.setenv("GRPC_VERBOSITY", "")  # recorded, so that the level this test's command sets goes again after
+    monkeypatch.delenv("GRPC_VERBOSITY")
     assert main(["report", str(tmp_path / "no-run")]) == 2
     assert os.environ["GRPC_VERBOSITY"] == "ERROR"
     monkeypatch.setenv("GRPC_VERBOSITY", "DEBUG")

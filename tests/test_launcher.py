@@ -56,8 +56,8 @@ def test_a_workers_tuner_builds_no_model_to_learn_the_space_the_chiefs_oracle_ho
     built: list[str] = []
     build = CNNHyperModel.build
     monkeypatch.setattr(CNNHyperModel, "build", lambda self, hp: built.append("model") or build(self, hp))
-    for name in (TUNER_ID, ORACLE_IP, ORACLE_PORT):
-        monkeypatch.delenv(name, raising=False)
+    for name in (TUNER_ID, ORACLE_IP, ORACLE_PORT):  # set, so that monkeypatch takes them away again after
+        monkeypatch.setenv(name, "")
     chief_tuner = own_oracle(spec, data, tmp_path / spec.name, overwrite=True, verbose=False)
     assert built and chief_tuner.oracle.get_space().space  # the chief learned the space by building models
     built.clear()
