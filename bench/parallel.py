@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -56,24 +55,27 @@ def main() -> int:
             (one_wall, one_cpu, one), (two_wall, two_cpu, two) = timed[1], timed[2]
             ranked = ["trial", "objective"]
             identical &= bool(one[ranked].equals(two[ranked])) and len(one) == args.trials
-            pairs.append({"one_s": one_wall, "one_cpu_s": one_cpu, "two_s": two_wall, "two_cpu_s": two_cpu})
+            speedup = one_wall / two_wall
+            pairs.append(
+                {"one_s": one_wall, "one_cpu_s": one_cpu, "two_s": two_wall, "two_cpu_s": two_cpu, "speedup": speedup}
+            )
             if args.repeat > 1:
-                print(f"pair {pair + 1}: {one_wall:.1f} s / {two_wall:.1f} s = {one_wall / two_wall:.2f}x", flush=True)
+                print(f"pair {pair + 1}: {one_wall:.1f} s / {two_wall:.1f} s = {speedup:.2f}x", flush=True)
     cores = len(os.sched_getaffinity(0))
-    middle = sorted(pairs, key=lambda pair: pair["one_s"] / pair["two_s"])[(len(pairs) - 1) // 2]
-    speedups = [pair["one_s"] / pair["two_s"] for pair in pairs]
+    # The median pair; of an even count, the lower middle one.
+    ranked_pairs = sorted(pairs, key=lambda pair: pair["speedup"])
+    middle = ranked_pairs[(len(pairs) - 1) // 2]
     figures = Figures("parallel")
     figures.show("trials", args.trials, f"{args.trials}")
     if args.repeat > 1:
-        spread = f"{min(speedups):.2f}x to {max(speedups):.2f}x"
+        spread = f"{ranked_pairs[0]['speedup']:.2f}x to {ranked_pairs[-1]['speedup']:.2f}x"
         figures.show("pairs", pairs, f"{len(pairs)}, speed-ups {spread}; the median pair:")
     figures.show("one_worker_s", middle["one_s"], f"{middle['one_s']:.1f} s wall, {middle['one_cpu_s']:.1f} CPU s")
     figures.show("two_workers_s", middle["two_s"], f"{middle['two_s']:.1f} s wall, {middle['two_cpu_s']:.1f} CPU s")
     # Two workers cannot finish before their CPU seconds are spread over every core with none idle.
     bound = middle["one_s"] / (middle["two_cpu_s"] / cores)
     figures.show("speedup_bound", bound, f"{bound:.2f}x at most: {middle['two_cpu_s']:.1f} CPU s over {cores} cores")
-    speedup = statistics.median_low(speedups)  # the middle pair's own, the lower one of an even count
-    figures.target("speedup", speedup, args.target, f"{speedup:.2f}x", at_most=False)
+    figures.target("speedup", middle["speedup"], args.target, f"{middle['speedup']:.2f}x", at_most=False)
     figures.show("ranked_losses_identical", identical, "yes" if identical else "no")
     code = figures.finish(results_path("parallel", args.results))
     return code if identical else 1
