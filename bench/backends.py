@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
-from benchlib import SPACES, Figures, children_cpu_seconds, results_path
+from benchlib import SPACES, Figures, results_path, run_timed
 from real_tasks import ensure_fashion_mnist
 
 
@@ -33,9 +31,7 @@ def search(space: Path, backend: str, runs_dir: Path) -> tuple[float, float, pd.
     """Wall and CPU seconds of one ``tuner search`` on ``backend``, and its best trial's row."""
     command = [sys.executable, "-m", "tuner", "search", str(space), "--backend", backend]
     command += ["--runs-dir", str(runs_dir), "--overwrite", "--quiet"]
-    cpu_before, started = children_cpu_seconds(), time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    wall, cpu = time.perf_counter() - started, children_cpu_seconds() - cpu_before
+    wall, cpu = run_timed(command)
     run_dir = next(path for path in runs_dir.iterdir() if path.is_dir())
     return wall, cpu, pd.read_csv(run_dir / "results.csv").iloc[0]
 

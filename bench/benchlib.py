@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import resource
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,14 @@ def children_cpu_seconds() -> float:
     """User and system CPU seconds of every finished child process so far."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+def run_timed(command: list[str]) -> tuple[float, float]:
+    """Run ``command`` to its exit (stdout discarded, a failure raises): its wall seconds and the CPU seconds of
+    all its processes."""
+    cpu_before, started = children_cpu_seconds(), time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started, children_cpu_seconds() - cpu_before
 
 
 def results_path(name: str, given: str | None) -> Path | None:

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
-from benchlib import Figures, children_cpu_seconds, results_path
+from benchlib import Figures, results_path, run_timed
 
 RUN_NAME = "digits-cnn"
 
@@ -31,9 +29,7 @@ def search(workers: int, runs_dir: Path, trials: int, epochs: int | None) -> tup
     command = [sys.executable, "-m", "tuner", "search", "--workers", str(workers), "--max-trials", str(trials)]
     command += ["--runs-dir", str(runs_dir), "--overwrite", "--quiet"]
     command += ["--epochs", str(epochs)] if epochs else []
-    cpu_before, started = children_cpu_seconds(), time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    wall, cpu = time.perf_counter() - started, children_cpu_seconds() - cpu_before
+    wall, cpu = run_timed(command)
     return wall, cpu, pd.read_csv(runs_dir / RUN_NAME / "results.csv")
 
 

@@ -22,13 +22,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
-from benchlib import SPACES, Figures, children_cpu_seconds, results_path
+from benchlib import SPACES, Figures, results_path, run_timed
 
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 # The CNN family's keys by section: removing them leaves the plain blocks every older space meant.
@@ -67,9 +66,7 @@ def search(space: dict[str, Any], folder: Path, workers: int) -> tuple[float, fl
     path.write_text(yaml.safe_dump(space, sort_keys=False), encoding="utf-8")
     command = [sys.executable, "-m", "tuner", "search", str(path), "--runs-dir", str(folder / "runs"), "--quiet"]
     command += ["--workers", str(workers)]
-    cpu_before, started = children_cpu_seconds(), time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    wall, cpu = time.perf_counter() - started, children_cpu_seconds() - cpu_before
+    wall, cpu = run_timed(command)
     ranked = pd.read_csv(folder / "runs" / space["name"] / "results.csv")
     return wall, cpu, ranked.iloc[0]
 
