@@ -15,15 +15,12 @@ The data is Debian's ``dataset-fashion-mnist``; as root the script installs it w
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
-import yaml
-from benchlib import SPACES, Figures, results_path, run_timed
+from benchlib import SPACES, Figures, installed_backends, results_path, run_timed, write_space
 from real_tasks import ensure_fashion_mnist
 
 
@@ -36,18 +33,6 @@ def search(space: Path, backend: str, runs_dir: Path) -> tuple[float, float, pd.
     return wall, cpu, pd.read_csv(run_dir / "results.csv").iloc[0]
 
 
-def fashion_space(folder: Path, trials: int | None, epochs: int | None) -> Path:
-    """The bundled Fashion-MNIST CPU space, at its budget or a smaller one."""
-    raw: dict[str, Any] = yaml.safe_load((SPACES / "fashion_mnist.yaml").read_text(encoding="utf-8"))
-    if trials:
-        raw["search"]["max_trials"] = trials
-    if epochs:
-        raw["training"]["epochs"] = epochs
-    path = folder / "fashion_mnist.yaml"
-    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
-    return path
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="tensorflow,jax,torch", help="comma-separated; missing ones skipped")
@@ -57,7 +42,7 @@ def main() -> int:
     parser.add_argument("--default-space", type=Path, default=SPACES / "digits.yaml", help="(tests: a tiny space)")
     parser.add_argument("--results", help="results JSON (default bench/results/backends.json; '-' for none)")
     args = parser.parse_args()
-    backends = [name for name in args.backends.split(",") if importlib.util.find_spec(name) is not None]
+    backends = installed_backends(args.backends.split(","))
     figures = Figures("backends")
     figures.show("backends", backends, ", ".join(backends))
     with tempfile.TemporaryDirectory(prefix="tuner-backends-") as scratch_dir:
@@ -65,7 +50,10 @@ def main() -> int:
         tasks = {"default": args.default_space}
         if not args.skip_fashion:
             ensure_fashion_mnist()
-            tasks["fashion"] = fashion_space(scratch, args.fashion_trials, args.fashion_epochs)
+            trials = {"max_trials": args.fashion_trials} if args.fashion_trials else {}
+            training = {"epochs": args.fashion_epochs} if args.fashion_epochs else {}
+            fashion = SPACES / "fashion_mnist.yaml"
+            tasks["fashion"] = write_space(fashion, scratch / fashion.name, search=trials, training=training)
         for task, space in tasks.items():
             for backend in backends:
                 wall, cpu, best = search(space, backend, scratch / f"{task}-{backend}")

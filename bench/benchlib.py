@@ -6,6 +6,7 @@ when a target is missed, so it can be re-run later to catch regressions.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from tuner.space.loading import load_spec
 from tuner.space.schema import Spec
@@ -169,3 +171,17 @@ def bare_fit_seconds(values: dict[str, Any], data: Any, epochs: int, seed: int, 
         verbose=0,
     )
     return time.perf_counter() - started
+
+
+def write_space(source: Path, target: Path, **overrides: dict[str, Any]) -> Path:
+    """A copy of a space file with whole-section overrides (data path, budget); an empty one changes nothing."""
+    raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    for section, values in overrides.items():
+        raw[section] = {**raw.get(section, {}), **values}
+    target.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return target
+
+
+def installed_backends(wanted: list[str]) -> list[str]:
+    """The wanted Keras backends whose framework this interpreter can import (each is its own module's name)."""
+    return [name for name in wanted if importlib.util.find_spec(name) is not None]

@@ -16,7 +16,6 @@ default search is measured. ``--quick`` shrinks everything for the CPU check in 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
@@ -29,12 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from benchlib import SPACES, Figures, bare_fit_seconds, load_trials  # noqa: E402
+from benchlib import SPACES, Figures, bare_fit_seconds, installed_backends, load_trials, write_space  # noqa: E402
 
 SAMPLE_MS = 200
 
@@ -136,21 +133,6 @@ def bare_throughput() -> None:
     print(json.dumps({"rows": len(data.x_train), "images_per_s": images / seconds}))
 
 
-def write_space(source: Path, target: Path, **overrides: dict[str, Any]) -> Path:
-    """A copy of a bundled space with whole-section overrides (data path, budget)."""
-    raw = yaml.safe_load(source.read_text(encoding="utf-8"))
-    for section, values in overrides.items():
-        raw[section] = {**raw.get(section, {}), **values}
-    target.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
-    return target
-
-
-def backends_present(wanted: list[str]) -> list[str]:
-    """The wanted backends whose framework this interpreter can import."""
-    module = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow"}
-    return [name for name in wanted if importlib.util.find_spec(module[name]) is not None]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="torch,jax", help="comma-separated (default: torch,jax)")
@@ -161,7 +143,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="CPU check: 1 trial x 1 epoch of each search")
     parser.add_argument("--results", type=Path, help="results JSON (default: $OUT/gpu.json, else none)")
     args = parser.parse_args()
-    backends = backends_present(args.backends.split(","))
+    backends = installed_backends(args.backends.split(","))
     if not backends:
         sys.exit(f"none of {args.backends} can be imported here")
     figures = Figures("gpu")
