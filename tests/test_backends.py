@@ -15,6 +15,7 @@ import pytest
 from tests.helpers import tuner_executable, write_tiny_space
 from tuner.backend.selection import BACKENDS, DEFAULT
 from tuner.cli.main import main
+from tuner.testing import histories_without_timings
 
 INSTALLED = [
     pytest.param(name, marks=pytest.mark.skipif(importlib.util.find_spec(name) is None, reason=f"{name} not installed"))
@@ -47,17 +48,6 @@ def ranked(run_dir: Path) -> pd.DataFrame:
     return pd.read_csv(run_dir / "results.csv")[["trial", "objective"]]
 
 
-def histories(run_dir: Path) -> dict[str, dict]:
-    """Every restart's history by file name, without its timings."""
-    timings = {"seconds", "started", "finished", "latency_ms", "latency_batch_ms", "cost_seconds"}
-    found = {}
-    for path in sorted((run_dir / "history").glob("*.json")):
-        history = json.loads(path.read_text())
-        history["epochs"] = [{k: v for k, v in epoch.items() if k not in timings} for epoch in history["epochs"]]
-        found[path.name] = {k: v for k, v in history.items() if k not in timings}
-    return found
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", INSTALLED)
 def test_a_rerun_is_bit_identical_recorded_and_not_resumed_on_another_backend(backend, tmp_path):
@@ -68,13 +58,13 @@ def test_a_rerun_is_bit_identical_recorded_and_not_resumed_on_another_backend(ba
     if backend != DEFAULT:
         again = searched(tmp_path / "again", "--backend", backend, backend="not-a-backend")
         pd.testing.assert_frame_equal(ranked(again), ranked(first))
-        assert histories(again) == histories(first)
+        assert histories_without_timings(again) == histories_without_timings(first)
         runs.append(again)
     for run_dir in runs:
         record = json.loads((run_dir / "run.json").read_text())
         assert record["backend"] == backend
         assert record[backend] is not None  # the version of the backend it trained on
-    assert {history["backend"] for history in histories(first).values()} == {backend}
+    assert {history["backend"] for history in histories_without_timings(first).values()} == {backend}
     if backend != DEFAULT:  # neither --backend nor KERAS_BACKEND: the run is resumed on its own backend
         resumed = search(tmp_path / "first")
         assert resumed.returncode == 0, resumed.stderr
@@ -106,7 +96,7 @@ def test_one_worker_and_two_find_the_same_trials_on_the_backend_asked_for(backen
     assert result.returncode == 0, result.stderr
     two = tmp_path / "2" / "runs" / "tiny"
     pd.testing.assert_frame_equal(ranked(one), ranked(two))
-    trained = [history for run_dir in (one, two) for history in histories(run_dir).values()]
+    trained = [history for run_dir in (one, two) for history in histories_without_timings(run_dir).values()]
     assert {history["backend"] for history in trained} == {backend}
     # worker-1 may join after worker-0 has taken both trials (its start-up is its own framework import), but a
     # worker on another backend is refused by the run and the launcher would say so.
