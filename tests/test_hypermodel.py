@@ -6,10 +6,14 @@ import keras_tuner
 import numpy as np
 import pytest
 
+from tests.helpers import write_tiny_space
 from tuner.backend.selection import active
+from tuner.compat.keras_tuner import TunerHooks
 from tuner.data.dataset import Subset
+from tuner.engine.listener import SilentListener
+from tuner.engine.search import load_task, make_tuner
 from tuner.model.builder import build_model
-from tuner.model.hypermodel import CNNHyperModel
+from tuner.model.hypermodel import CNNHyperModel, SpaceOnly
 from tuner.model.space import declare_space
 from tuner.space.loading import load_spec
 from tuner.space.schema import Spec
@@ -67,6 +71,43 @@ def test_per_block_filters_and_momentum_are_conditional(space_file):
     assert [list(c.values) for c in kinds["momentum"].conditions] == [["sgd"]]
     active_filters = [name for name in values if name.startswith("filters_")]
     assert len(active_filters) == values["conv_blocks"]
+
+
+class LearnByBuilding:
+    """keras-tuner's own way of learning a space: build the hypermodel's model once per conditional branch."""
+
+    def learn_space(self) -> None:
+        TunerHooks.learn_space(self)
+
+
+def test_the_space_is_learned_without_building_a_model_and_is_the_one_building_learns(tmp_path, monkeypatch):
+    model = {"conv_blocks": {"min": 1, "max": 3}, "filters": {"values": [4, 8]}, "dropout": 0.0, "dense_units": 0}
+    optimizer = {"name": {"values": ["adam", "sgd", "adamw"]}, "learning_rate": 1e-3, "weight_decay": 1e-4}
+    space = write_tiny_space(tmp_path, model=model, optimizer=optimizer)
+    spec, data = load_task(load_spec(space)[0], tmp_path)
+    built: list[str] = []
+    build = CNNHyperModel.build
+    monkeypatch.setattr(CNNHyperModel, "build", lambda self, hp: built.append("model") or build(self, hp))
+
+    def learned(mixins: tuple[type, ...], run: str) -> dict:
+        tuner = make_tuner(spec, data, tmp_path / run, True, SilentListener(), mixins=mixins)
+        assert isinstance(tuner.hypermodel, CNNHyperModel)  # the builder is back for the trials
+        return tuner.oracle.get_space().get_config()
+
+    declared = learned((), "declared")
+    assert built == []
+    by_building = learned((LearnByBuilding,), "built")
+    assert len(built) > 1  # one build per conditional branch: the walk had conditions to activate
+    assert declared == by_building
+    names = {item["config"]["name"] for item in declared["space"]}
+    assert {"filters_2", "momentum", "weight_decay"} <= names
+
+
+def test_space_only_declares_the_whole_space_and_builds_nothing(space_file):
+    spec, _ = load_spec(space_file("data: {source: digits}\nmodel:\n  conv_blocks: {min: 1, max: 2}\n"))
+    hp = keras_tuner.HyperParameters()
+    assert SpaceOnly(spec).build(hp) is None
+    assert {"conv_blocks", "filters_0", "filters_1"} <= {item.name for item in hp.space}
 
 
 def test_momentum_is_not_declared_for_adam_only(space_file):

@@ -54,6 +54,14 @@ class RecordingTuner(TunerHooks):
         self.reports = ReportPacer()
         super().__init__(*args, **kwargs)
 
+    def learn_space(self) -> None:
+        """keras-tuner's own walk over the conditional branches, through a hypermodel that only declares."""
+        building, self.hypermodel = self.hypermodel, self.hypermodel.space_only()
+        try:
+            super().learn_space()
+        finally:
+            self.hypermodel = building
+
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         self.restart = 0
         self.retried_batch_size = None

@@ -65,19 +65,8 @@ class PatientWorker:
         super().on_trial_begin(trial)  # type: ignore[misc]
 
 
-class SpaceFromChief:
-    """Mixed in front of a worker's tuner: the space is the chief's oracle's, learned when that oracle was made.
-
-    keras-tuner builds the hypermodel, once per conditional branch, to fill a worker's own oracle, which it then
-    replaces with its client of the chief's: 0.2 s of every worker's start on the digits space.
-    """
-
-    def learn_space(self) -> None:
-        """Nothing to learn here: the chief's oracle holds the space."""
-
-
 # What a worker's tuner does differently from the tuner that owns the oracle.
-WORKER_MIXINS = (PatientWorker, SpaceFromChief)
+WORKER_MIXINS = (PatientWorker,)
 
 
 class ChiefGone(keras_tuner.errors.FatalError):
