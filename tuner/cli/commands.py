@@ -115,7 +115,6 @@ def _interrupted(args: argparse.Namespace, spec: Spec, reason: str) -> str:
 
 def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console) -> int:
     from tuner.cli.progress import TrialProgress
-    from tuner.reports.terminal import smallest_line, top_table
 
     objective = spec.search.objective
     if not args.quiet:
@@ -142,6 +141,9 @@ def _search(args: argparse.Namespace, spec: Spec, space: Path, console: Console)
             result = run_search(
                 spec, space.parent, args.runs_dir, args.overwrite, args.verbose, progress, args.check_reproducible
             )
+    # Imported once the search is over: pandas would delay the local workers' start by about half a second.
+    from tuner.reports.terminal import smallest_line, top_table
+
     console.print(top_table(result.ranked, args.top, title=f"top trials of {spec.name}"))
     ranked = result.ranked.frame
     if "test_loss" in ranked.columns and not ranked.empty:
