@@ -1,4 +1,4 @@
-"""The local workers of ``tuner search --workers``: quick to start, and stopped, never waited for, at the end."""
+"""The local workers of ``tuner search --workers``: stopped, never waited for, at the end."""
 
 from __future__ import annotations
 

@@ -57,8 +57,9 @@ def without_timings(ranked: pd.DataFrame) -> pd.DataFrame:
     return ranked.drop(columns=[column for column in TIMED if column in ranked.columns])
 
 
-# What a history records off the clock: when and how long it trained, and the model's measured costs.
-HISTORY_TIMED = frozenset({"seconds", "started", "finished", "latency_ms", "latency_batch_ms", "cost_seconds"})
+# What a history records off the clock: the table's timed columns, which come from it, plus when it trained and how
+# long measuring the model's costs took.
+HISTORY_TIMED = frozenset(TIMED) | {"started", "finished", "cost_seconds"}
 
 
 def histories_without_timings(run_dir: Path) -> dict[str, dict[str, Any]]:
